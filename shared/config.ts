@@ -1,0 +1,97 @@
+/**
+ * Configuration from environment variables, read once per cold start. A missing or malformed
+ * variable is an error that names it (never its value: some of them are secrets).
+ */
+import { MidasCloudError } from './errors';
+import { APPID_PATTERN, OFFER_ID_PATTERN, OPENID_PATTERN, ZONE_ID_PATTERN } from './limits';
+import type { MidasEnv } from './operations';
+
+export interface MidasConfig {
+  env: MidasEnv;
+  offerId: string;
+  /** The Midas secret of `env` only: the other environment's secret is never loaded. */
+  secret: string;
+  defaultZoneId: string;
+  /** Used when the platform context has no APPID (timer triggers). */
+  appId?: string;
+  /** openids allowed to call trusted-only functions from a client (an operator's own account). */
+  operatorOpenids: ReadonlySet<string>;
+  /** How long one call to Midas may take before its outcome is treated as unknown. */
+  callTimeoutMs: number;
+}
+
+/** Every variable this module reads, with what it means; the README's table follows this list. */
+export const CONFIG_VARIABLES = {
+  MIDAS_ENV: '`sandbox` (default) or `production`: which Midas environment every call goes to',
+  MIDAS_OFFER_ID: 'the offer id Midas assigned to the game (digits); required',
+  MIDAS_SECRET: 'the production Midas secret (AppKey of the live environment); required when MIDAS_ENV=production',
+  MIDAS_SANDBOX_SECRET: 'the sandbox Midas secret; required when MIDAS_ENV=sandbox',
+  MIDAS_ZONE_ID: 'zone used when a request names none (default `1`)',
+  MIDAS_APPID: 'the mini-game appid, used only when the platform context has none (timer triggers)',
+  MIDAS_OPERATOR_OPENIDS: 'comma-separated openids allowed to call `present` from a client',
+  MIDAS_CALL_TIMEOUT_MS: 'how long one Midas call may take, in ms (default 2500; keep it under the function timeout)',
+} as const;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function fail(variable: keyof typeof CONFIG_VARIABLES, problem: string): never {
+  throw new MidasCloudError('CONFIG_INVALID', `configuration: ${variable} ${problem}`, { field: variable });
+}
+
+function read(env: Env, variable: keyof typeof CONFIG_VARIABLES): string | undefined {
+  const v = env[variable];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+const SECRET_PATTERN = /^[\x21-\x7e]{8,128}$/;
+
+/**
+ * Reads and checks the configuration.
+ *
+ * @example
+ * const config = loadConfig(process.env); // throws CONFIG_INVALID naming e.g. MIDAS_OFFER_ID
+ */
+export function loadConfig(env: Env = process.env): MidasConfig {
+  const rawEnv = read(env, 'MIDAS_ENV') ?? 'sandbox';
+  if (rawEnv !== 'sandbox' && rawEnv !== 'production') fail('MIDAS_ENV', 'must be `sandbox` or `production`');
+  const midasEnv: MidasEnv = rawEnv;
+
+  const offerId = read(env, 'MIDAS_OFFER_ID');
+  if (!offerId) fail('MIDAS_OFFER_ID', 'is not set');
+  if (!OFFER_ID_PATTERN.test(offerId)) fail('MIDAS_OFFER_ID', 'must be digits');
+
+  const secretVar = midasEnv === 'production' ? 'MIDAS_SECRET' : 'MIDAS_SANDBOX_SECRET';
+  const secret = read(env, secretVar);
+  if (!secret) fail(secretVar, `is not set (needed because MIDAS_ENV=${midasEnv})`);
+  if (!SECRET_PATTERN.test(secret)) fail(secretVar, 'is malformed (8 to 128 printable characters, no spaces)');
+
+  const defaultZoneId = read(env, 'MIDAS_ZONE_ID') ?? '1';
+  if (!ZONE_ID_PATTERN.test(defaultZoneId)) fail('MIDAS_ZONE_ID', 'must look like `1` or `1_<role>`');
+
+  const appId = read(env, 'MIDAS_APPID');
+  if (appId !== undefined && !APPID_PATTERN.test(appId)) fail('MIDAS_APPID', 'is not a mini-game appid');
+
+  const operators = (read(env, 'MIDAS_OPERATOR_OPENIDS') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const o of operators) {
+    if (!OPENID_PATTERN.test(o)) fail('MIDAS_OPERATOR_OPENIDS', 'has an entry that is not an openid');
+  }
+
+  const rawTimeout = read(env, 'MIDAS_CALL_TIMEOUT_MS') ?? '2500';
+  const callTimeoutMs = Number(rawTimeout);
+  if (!/^[0-9]+$/.test(rawTimeout) || callTimeoutMs < 100 || callTimeoutMs > 60_000) {
+    fail('MIDAS_CALL_TIMEOUT_MS', 'must be a whole number of milliseconds from 100 to 60000');
+  }
+
+  return {
+    env: midasEnv,
+    offerId,
+    secret,
+    defaultZoneId,
+    ...(appId !== undefined && { appId }),
+    operatorOpenids: new Set(operators),
+    callTimeoutMs,
+  };
+}

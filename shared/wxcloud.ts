@@ -1,0 +1,44 @@
+/**
+ * The small part of wx-server-sdk this project uses, typed locally: the SDK's own typings lack
+ * `signature`, type `openapi` as `Record<string, any>` and reject DYNAMIC_CURRENT_ENV (SPEC §7).
+ */
+
+export type OpenApiMethod = (data: Record<string, unknown>) => Promise<Record<string, unknown>>;
+
+export interface WxCloud {
+  init(options: { env: unknown; timeout?: number }): void;
+  readonly DYNAMIC_CURRENT_ENV: unknown;
+  getWXContext(): Record<string, string | number | undefined>;
+  signature(options: { type: 'midas'; params: string[]; secret: string }): unknown;
+  readonly openapi: Record<string, Record<string, OpenApiMethod>>;
+}
+
+/** Who is calling, as the platform says (never the event). */
+export interface Caller {
+  openid?: string;
+  appid?: string;
+  clientIp?: string;
+  /** The SOURCE chain, e.g. ['wx_client'] or ['wx_client', 'scf'] when a function called us. */
+  source: string[];
+}
+
+function str(v: string | number | undefined): string | undefined {
+  // getWXContext() turns all-digit values into numbers; identities are strings.
+  return v === undefined || v === '' ? undefined : String(v);
+}
+
+export function callerFromContext(ctx: Record<string, string | number | undefined>): Caller {
+  const caller: Caller = {
+    source: (str(ctx.SOURCE) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  };
+  const openid = str(ctx.OPENID);
+  const appid = str(ctx.APPID);
+  const clientIp = str(ctx.CLIENTIP);
+  if (openid) caller.openid = openid;
+  if (appid) caller.appid = appid;
+  if (clientIp) caller.clientIp = clientIp;
+  return caller;
+}

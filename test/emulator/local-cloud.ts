@@ -1,0 +1,151 @@
+/**
+ * The local cloud: gateway + Midas backend + function runner, wired the way the platform is.
+ * Used by the integration tests, `npm start` and `npm run bench`.
+ */
+import { randomBytes } from 'crypto';
+import type http from 'http';
+import type { MidasEnv } from '../../shared/operations';
+import { Gateway, sendJson } from './gateway';
+import { MidasBackend, type FaultRule, type MidasApp } from './midas-backend';
+import { FUNCTIONS_DIR } from './paths';
+import { FunctionRunner, type Player } from './runner';
+
+export interface LocalCloudOptions {
+  port?: number;
+  envId?: string;
+  app?: Partial<MidasApp>;
+  /** The Midas environment the functions are configured for (MIDAS_ENV). */
+  midasEnv?: MidasEnv;
+  /** Extra function configuration. */
+  functionEnv?: Record<string, string>;
+  functionsDir?: string;
+}
+
+/** A fresh random secret per run: the emulator and the functions share it through configuration only. */
+export function randomSecret(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+export class LocalCloud {
+  readonly backend: MidasBackend;
+  readonly gateway: Gateway;
+  readonly runner: FunctionRunner;
+  readonly app: MidasApp;
+  readonly envId: string;
+  /** The configuration every function instance gets (what an operator sets in the console). */
+  readonly functionEnv: Record<string, string>;
+
+  private constructor(opts: LocalCloudOptions, gateway: Gateway, backend: MidasBackend, app: MidasApp) {
+    this.backend = backend;
+    this.gateway = gateway;
+    this.app = app;
+    this.envId = opts.envId ?? 'local-env';
+    this.functionEnv = {
+      MIDAS_ENV: opts.midasEnv ?? 'sandbox',
+      MIDAS_OFFER_ID: app.offerId,
+      MIDAS_SECRET: app.secrets.production,
+      MIDAS_SANDBOX_SECRET: app.secrets.sandbox,
+      MIDAS_APPID: app.appid,
+      ...opts.functionEnv,
+    };
+    this.runner = new FunctionRunner({
+      functionsDir: opts.functionsDir ?? FUNCTIONS_DIR,
+      gatewayUrl: gateway.url,
+      envId: this.envId,
+      functionEnv: this.functionEnv,
+    });
+  }
+
+  static async start(opts: LocalCloudOptions = {}): Promise<LocalCloud> {
+    const app: MidasApp = {
+      appid: opts.app?.appid ?? 'wx51dc10ca1c0ffee0',
+      offerId: opts.app?.offerId ?? '1450012345',
+      secrets: opts.app?.secrets ?? { production: randomSecret(), sandbox: randomSecret() },
+    };
+    const backend = new MidasBackend([app]);
+    let cloud: LocalCloud | undefined;
+    const gateway = new Gateway({
+      backend,
+      envId: opts.envId ?? 'local-env',
+      functionsDir: opts.functionsDir ?? FUNCTIONS_DIR,
+      ...(opts.port !== undefined && { port: opts.port }),
+      extraRoutes: (req, body, res) => (cloud ? cloud.serveClientRoutes(req, body, res) : Promise.resolve(false)),
+    });
+    await gateway.start();
+    cloud = new LocalCloud(opts, gateway, backend, app);
+    return cloud;
+  }
+
+  get url(): string {
+    return this.gateway.url;
+  }
+
+  /** Invokes a built function as `player` (appid defaults to the game's). */
+  invoke(name: string, data: unknown, player: Player = {}, functionEnv?: Record<string, string>) {
+    const p: Player = { appid: this.app.appid, ...player };
+    return this.runner.invoke(name, data, p, functionEnv ? { functionEnv } : {});
+  }
+
+  injectFault(rule: FaultRule): void {
+    this.backend.injectFault(rule);
+  }
+
+  async close(): Promise<void> {
+    await this.runner.close();
+    await this.gateway.close();
+  }
+
+  /**
+   * HTTP routes for people and scripts:
+   * - POST /callFunction {name, data, player}: a stand-in for wx.cloud.callFunction
+   * - POST /__emulator/topup {openid, coins, zoneId?, env?}: a top-up as wx.requestMidasPayment makes it
+   * - POST /__emulator/faults {fault, op?, env?, times?}: script a fault
+   * - GET  /__emulator/balance?openid=&env=&zoneId=: an account as the backend holds it
+   */
+  async serveClientRoutes(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): Promise<boolean> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const json = (): Record<string, unknown> => {
+      try {
+        const v: unknown = JSON.parse(body.toString('utf8') || '{}');
+        return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+      } catch {
+        return {};
+      }
+    };
+    if (req.method === 'POST' && url.pathname === '/callFunction') {
+      const { name, data, player } = json() as { name?: unknown; data?: unknown; player?: Player };
+      if (typeof name !== 'string' || !/^[A-Za-z0-9_-]+$/.test(name)) {
+        sendJson(res, 400, { errCode: -1, errMsg: 'cloud.callFunction:fail name is required' });
+        return true;
+      }
+      const r = await this.invoke(name, data ?? {}, player ?? {});
+      if (r.error) sendJson(res, 200, { errCode: -504002, errMsg: `cloud.callFunction:fail -504002 functions execute fail. ${r.error.message}` });
+      else sendJson(res, 200, { result: r.result, errMsg: 'cloud.callFunction:ok' });
+      return true;
+    }
+    if (req.method === 'POST' && url.pathname === '/__emulator/topup') {
+      const { openid, coins, zoneId, env } = json() as { openid?: string; coins?: number; zoneId?: string; env?: MidasEnv };
+      if (typeof openid !== 'string' || typeof coins !== 'number') {
+        sendJson(res, 400, { error: 'openid and coins are required' });
+        return true;
+      }
+      const midasEnv = env ?? (this.functionEnv.MIDAS_ENV as MidasEnv);
+      this.backend.topUp({ env: midasEnv, openid, ...(zoneId && { zoneId }) }, coins);
+      sendJson(res, 200, { balance: this.backend.balance({ env: midasEnv, openid, ...(zoneId && { zoneId }) }) });
+      return true;
+    }
+    if (req.method === 'POST' && url.pathname === '/__emulator/faults') {
+      this.backend.injectFault(json() as unknown as FaultRule);
+      sendJson(res, 200, { ok: true });
+      return true;
+    }
+    if (req.method === 'GET' && url.pathname === '/__emulator/balance') {
+      const openid = url.searchParams.get('openid') ?? '';
+      const env = (url.searchParams.get('env') ?? this.functionEnv.MIDAS_ENV) as MidasEnv;
+      const zoneId = url.searchParams.get('zoneId') ?? '1';
+      sendJson(res, 200, { openid, env, zoneId, ...this.backend.account({ env, openid, zoneId }) });
+      return true;
+    }
+    return false;
+  }
+}

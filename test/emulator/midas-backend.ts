@@ -1,0 +1,322 @@
+/**
+ * A stateful Midas v1 backend: accounts, bills and their history, signatures checked the way
+ * WeChat checks them, and faults that tests can script. Everything it knows about the API
+ * (names, paths, params, answers) comes from the operations table in shared/.
+ */
+import { BILL_NO_PATTERN, BILL_VALIDITY_SECONDS, MAX_COINS_PER_CALL, ZONE_ID_PATTERN } from '../../shared/limits';
+import {
+  PF_ANDROID,
+  allParams,
+  cgiPath,
+  type MidasEnv,
+  type OperationName,
+} from '../../shared/operations';
+import { midasSig, signaturesEqual, type SignableParams } from '../../shared/signing';
+
+export interface MidasApp {
+  appid: string;
+  offerId: string;
+  secrets: Record<MidasEnv, string>;
+}
+
+/** A scripted failure (SPEC §2 and the seeds' ambiguous case). */
+export type Fault =
+  /** -1 without applying anything */
+  | { kind: 'busy' }
+  /** apply the call, then answer -1: the coins moved but the caller is told "system busy" */
+  | { kind: 'applyThenBusy' }
+  /** wait, then apply and answer: longer than the caller's timeout, the caller cannot know */
+  | { kind: 'delay'; ms: number }
+  /** 90016 "order in progress", nothing applied */
+  | { kind: 'inProgress' }
+  /** apply, then answer HTTP 200 with an empty body */
+  | { kind: 'empty' }
+  /** the gateway answers with its JSON error shape, nothing applied */
+  | { kind: 'gatewayError' };
+
+export interface FaultRule {
+  fault: Fault;
+  op?: OperationName;
+  env?: MidasEnv;
+  /** How many matching calls it hits (default 1). */
+  times?: number;
+}
+
+export interface Account {
+  /** Coins bought with money. */
+  paid: number;
+  /** Coins gifted by present. */
+  gen: number;
+  /** Coins ever bought (top-ups). */
+  saveAmt: number;
+  /** Coins spent, net of cancellations. */
+  costSum: number;
+  /** Coins ever gifted. */
+  presentSum: number;
+}
+
+export interface Bill {
+  kind: 'pay' | 'present';
+  env: MidasEnv;
+  appid: string;
+  offerId: string;
+  zoneId: string;
+  openid: string;
+  billNo: string;
+  amount: number;
+  /** For pay: how many of the coins were gifted ones (restored as such on cancel). */
+  usedGen: number;
+  createdAt: number;
+  state: 'done' | 'cancelled';
+}
+
+export interface JournalEntry {
+  op: OperationName;
+  env: MidasEnv;
+  /** Params as received, without sig. */
+  params: Record<string, unknown>;
+  errcode: number;
+  /** Whether the call changed state (it may have, and still answered a failure). */
+  applied: boolean;
+  fault?: Fault['kind'];
+}
+
+/** What the gateway sends back for one call. */
+export type BackendAnswer =
+  | { kind: 'json'; json: Record<string, unknown> }
+  | { kind: 'empty' }
+  | { kind: 'gatewayError'; code: string; message: string };
+
+export interface AccountKey {
+  env: MidasEnv;
+  openid: string;
+  zoneId?: string;
+  appid?: string;
+  offerId?: string;
+}
+
+const ERRMSG: Record<number, string> = {
+  [-1]: 'system error',
+  90000: 'order not exist',
+  90011: 'sig invalid',
+  90012: 'order already exist',
+  90013: 'balance not enough',
+  90014: 'order already confirmed',
+  90015: 'order already rollback',
+  90016: 'order in process',
+  90017: 'no permission',
+  90018: 'invalid param',
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class MidasBackend {
+  readonly accounts = new Map<string, Account>();
+  readonly bills = new Map<string, Bill>();
+  readonly journal: JournalEntry[] = [];
+  /** Calls whose sig was not a hex string: wx-server-sdk serialised a signature object, secret included. */
+  readonly secretLeaks: { op?: string; env?: MidasEnv }[] = [];
+  private faults: (FaultRule & { left: number })[] = [];
+  private clockOffset = 0;
+
+  constructor(readonly apps: MidasApp[]) {}
+
+  /** Unix seconds, movable by {@link advanceClock} to test the 48-hour validity. */
+  now(): number {
+    return Math.floor(Date.now() / 1000) + this.clockOffset;
+  }
+
+  advanceClock(seconds: number): void {
+    this.clockOffset += seconds;
+  }
+
+  injectFault(rule: FaultRule): void {
+    this.faults.push({ ...rule, left: rule.times ?? 1 });
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  private takeFault(op: OperationName, env: MidasEnv): Fault | undefined {
+    const i = this.faults.findIndex((f) => f.left > 0 && (!f.op || f.op === op) && (!f.env || f.env === env));
+    if (i === -1) return undefined;
+    const rule = this.faults[i]!;
+    rule.left -= 1;
+    if (rule.left === 0) this.faults.splice(i, 1);
+    return rule.fault;
+  }
+
+  private app(appid?: string, offerId?: string): MidasApp {
+    const app = this.apps.find((a) => (!appid || a.appid === appid) && (!offerId || a.offerId === offerId)) ?? this.apps[0];
+    if (!app) throw new Error('no Midas app configured');
+    return app;
+  }
+
+  private accountId(env: MidasEnv, appid: string, offerId: string, zoneId: string, openid: string): string {
+    return [env, appid, offerId, zoneId, openid].join('|');
+  }
+
+  /** The account of a player; created empty on first sight, as Midas does. */
+  account(key: AccountKey): Account {
+    const app = this.app(key.appid, key.offerId);
+    const id = this.accountId(key.env, key.appid ?? app.appid, key.offerId ?? app.offerId, key.zoneId ?? '1', key.openid);
+    let a = this.accounts.get(id);
+    if (!a) {
+      a = { paid: 0, gen: 0, saveAmt: 0, costSum: 0, presentSum: 0 };
+      this.accounts.set(id, a);
+    }
+    return a;
+  }
+
+  /** A top-up as `wx.requestMidasPayment` would make it: paid coins. */
+  topUp(key: AccountKey, coins: number): Account {
+    if (!Number.isSafeInteger(coins) || coins <= 0) throw new Error('coins must be a positive integer');
+    const a = this.account(key);
+    a.paid += coins;
+    a.saveAmt += coins;
+    return a;
+  }
+
+  balance(key: AccountKey): number {
+    const a = this.account(key);
+    return a.paid + a.gen;
+  }
+
+  private billId(env: MidasEnv, appid: string, billNo: string): string {
+    return [env, appid, billNo].join('|');
+  }
+
+  bill(env: MidasEnv, billNo: string, appid?: string): Bill | undefined {
+    return this.bills.get(this.billId(env, appid ?? this.app().appid, billNo));
+  }
+
+  /**
+   * Handles one call of `op` in `env` with the params as sent (snake_case, `sig` included).
+   */
+  async handle(op: OperationName, env: MidasEnv, params: Record<string, unknown>): Promise<BackendAnswer> {
+    const { sig, ...unsigned } = params;
+    const record = (errcode: number, applied: boolean, fault?: Fault['kind']) => {
+      this.journal.push({ op, env, params: unsigned, errcode, applied, ...(fault && { fault }) });
+    };
+    const fault = this.takeFault(op, env);
+    if (fault?.kind === 'busy' || fault?.kind === 'inProgress') {
+      const errcode = fault.kind === 'busy' ? -1 : 90016;
+      record(errcode, false, fault.kind);
+      return this.error(errcode);
+    }
+    if (fault?.kind === 'gatewayError') {
+      record(-1, false, fault.kind);
+      return { kind: 'gatewayError', code: 'SYS_ERR', message: 'emulated gateway failure' };
+    }
+    if (fault?.kind === 'delay') await sleep(fault.ms);
+
+    const json = this.apply(op, env, unsigned, sig);
+    const errcode = typeof json.errcode === 'number' ? json.errcode : 0;
+    const applied = errcode === 0 && op !== 'getBalance';
+    if (fault?.kind === 'applyThenBusy') {
+      record(-1, applied, fault.kind);
+      return this.error(-1);
+    }
+    record(errcode, applied, fault?.kind);
+    if (fault?.kind === 'empty') return { kind: 'empty' };
+    return { kind: 'json', json };
+  }
+
+  private error(errcode: number): BackendAnswer {
+    return { kind: 'json', json: { errcode, errmsg: ERRMSG[errcode] ?? 'error' } };
+  }
+
+  private fail(errcode: number): Record<string, unknown> {
+    return { errcode, errmsg: ERRMSG[errcode] ?? 'error' };
+  }
+
+  /** Checks params and sig, then applies the call. Returns the WeChat JSON answer. */
+  private apply(op: OperationName, env: MidasEnv, params: Record<string, unknown>, sig: unknown): Record<string, unknown> {
+    // 1. Shape: every required param, nothing unknown, the right JSON types.
+    const specs = allParams(op);
+    for (const p of specs) {
+      const v = params[p.wire];
+      if (v === undefined) {
+        if (p.required) return this.fail(90018);
+        continue;
+      }
+      if (p.type === 'integer' ? !Number.isSafeInteger(v) : typeof v !== 'string') return this.fail(90018);
+    }
+    for (const k of Object.keys(params)) {
+      if (!specs.some((p) => p.wire === k)) return this.fail(90018);
+    }
+    // 2. The app: offer and appid must be one registered app.
+    const app = this.apps.find((a) => a.appid === params.appid && a.offerId === params.offer_id);
+    if (!app) return this.fail(90017);
+    // 3. sig over every param sent, the path of this API, this environment's secret.
+    if (typeof sig !== 'string') {
+      if (sig !== undefined) this.secretLeaks.push({ op, env });
+      return this.fail(90011);
+    }
+    const expected = midasSig(params as SignableParams, cgiPath(op, env), app.secrets[env]);
+    if (!signaturesEqual(expected, sig)) return this.fail(90011);
+    // 4. Values.
+    const zoneId = params.zone_id as string;
+    if (params.pf !== PF_ANDROID || !ZONE_ID_PATTERN.test(zoneId)) return this.fail(90018);
+    if (params.bill_no !== undefined && !BILL_NO_PATTERN.test(params.bill_no as string)) return this.fail(90018);
+    for (const k of ['amt', 'present_counts']) {
+      const n = params[k];
+      if (n !== undefined && ((n as number) <= 0 || (n as number) > MAX_COINS_PER_CALL)) return this.fail(90018);
+    }
+
+    const openid = params.openid as string;
+    const key = { env, appid: app.appid, offerId: app.offerId, zoneId, openid };
+    const account = this.account(key);
+    const billNo = params.bill_no as string;
+    const billId = this.billId(env, app.appid, billNo);
+    const ok = (fields: Record<string, unknown>) => ({ errcode: 0, errmsg: 'ok', ...fields });
+
+    switch (op) {
+      case 'getBalance':
+        return ok({
+          balance: account.paid + account.gen,
+          gen_balance: account.gen,
+          // 1: the player qualifies for a first top-up (has never topped up); 2: does not.
+          first_save: account.saveAmt === 0 ? 1 : 2,
+          save_amt: account.saveAmt,
+          save_sum: account.saveAmt + account.presentSum,
+          cost_sum: account.costSum,
+          present_sum: account.presentSum,
+        });
+      case 'pay': {
+        if (this.bills.has(billId)) return this.fail(90012);
+        const amt = params.amt as number;
+        if (account.paid + account.gen < amt) return this.fail(90013);
+        // Gifted coins are spent first; a cancel gives back exactly what was taken.
+        const usedGen = Math.min(account.gen, amt);
+        account.gen -= usedGen;
+        account.paid -= amt - usedGen;
+        account.costSum += amt;
+        this.bills.set(billId, { kind: 'pay', env, appid: app.appid, offerId: app.offerId, zoneId, openid, billNo, amount: amt, usedGen, createdAt: this.now(), state: 'done' });
+        return ok({ bill_no: billNo, balance: account.paid + account.gen, used_gen_amt: usedGen });
+      }
+      case 'present': {
+        if (this.bills.has(billId)) return this.fail(90012);
+        const n = params.present_counts as number;
+        account.gen += n;
+        account.presentSum += n;
+        this.bills.set(billId, { kind: 'present', env, appid: app.appid, offerId: app.offerId, zoneId, openid, billNo, amount: n, usedGen: 0, createdAt: this.now(), state: 'done' });
+        return ok({ bill_no: billNo, balance: account.paid + account.gen });
+      }
+      case 'cancelPay': {
+        const bill = this.bills.get(billId);
+        // Another player's bill, a gift, another zone: for this caller the order does not exist.
+        if (!bill || bill.kind !== 'pay' || bill.openid !== openid || bill.zoneId !== zoneId) return this.fail(90000);
+        if (bill.state === 'cancelled') return this.fail(90015);
+        if (this.now() - bill.createdAt > BILL_VALIDITY_SECONDS) return this.fail(90014);
+        bill.state = 'cancelled';
+        account.gen += bill.usedGen;
+        account.paid += bill.amount - bill.usedGen;
+        account.costSum -= bill.amount;
+        return ok({ bill_no: billNo });
+      }
+    }
+  }
+
+}

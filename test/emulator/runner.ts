@@ -1,0 +1,217 @@
+/**
+ * Invokes built function bundles the way the cloud platform does: each instance is its own
+ * Node process with the platform's environment; the player context (openid, appid, client IP,
+ * caller source) is set per invocation; an instance runs one invocation at a time; an
+ * invocation past the function timeout kills its instance.
+ */
+import { fork, type ChildProcess } from 'child_process';
+import path from 'path';
+import { INSTANCE_HOST } from './paths';
+
+export interface Player {
+  openid?: string;
+  appid?: string;
+  unionid?: string;
+  clientIp?: string;
+  /** getWXContext().SOURCE: `wx_client` (default), `scf`, `wx_trigger`, `wx_client,scf`, … */
+  source?: string;
+}
+
+export interface InvokeOptions {
+  /** Function configuration (environment variables of the function), on top of the runner's. */
+  functionEnv?: Record<string, string>;
+  /** The platform's function timeout (default 3000 ms, as the platform's). */
+  timeoutMs?: number;
+}
+
+export interface Invocation {
+  /** What `main` returned, as the platform serialises it (JSON). */
+  result?: unknown;
+  /** Set when `main` threw or the instance died or timed out: what reaches the platform. */
+  error?: { message: string; kind: 'exception' | 'timeout' | 'crash' };
+  /** Whether a new instance was started for this call (cold start). */
+  cold: boolean;
+  /** Time from the invoke to the answer, including the cold start. */
+  ms: number;
+}
+
+export interface RunnerOptions {
+  functionsDir: string;
+  /** Base URL of the local gateway, e.g. http://127.0.0.1:4000 */
+  gatewayUrl: string;
+  /** The cloud environment id. */
+  envId: string;
+  /** Function configuration every instance gets. */
+  functionEnv?: Record<string, string>;
+}
+
+
+type Pending = { resolve: (m: HostResult) => void; reject: (e: Error) => void };
+type HostResult = { ok: boolean; result?: unknown; error?: { message: string } };
+
+class Instance {
+  readonly child: ChildProcess;
+  busy = false;
+  dead = false;
+  readonly ready: Promise<void>;
+  private pending = new Map<number, Pending>();
+  private seq = 0;
+
+  constructor(bundle: string, env: Record<string, string>) {
+    this.child = fork(INSTANCE_HOST, [bundle], { env, stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'json' });
+    // The function's logs are the operator's, not the test output's; keep them for inspection.
+    this.child.stderr?.on('data', (d: Buffer) => {
+      this.logs += d.toString();
+    });
+    this.ready = new Promise((resolve, reject) => {
+      this.child.on('message', (m: { type: string; id?: number; message?: string } & HostResult) => {
+        if (m.type === 'ready') resolve();
+        else if (m.type === 'loadError') reject(new Error(`bundle failed to load: ${m.message}`));
+        else if (m.type === 'result' && m.id !== undefined) {
+          this.pending.get(m.id)?.resolve(m);
+          this.pending.delete(m.id);
+        }
+      });
+      this.child.on('exit', (code, signal) => {
+        this.dead = true;
+        const err = new Error(`instance exited (${signal ?? code})`);
+        reject(err);
+        for (const p of this.pending.values()) p.reject(err);
+        this.pending.clear();
+      });
+    });
+  }
+
+  logs = '';
+
+  invoke(event: unknown, env: Record<string, string>): Promise<HostResult> {
+    const id = ++this.seq;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.child.send({ type: 'invoke', id, event, context: { function_name: 'local', memory_limit_in_mb: 256 }, env });
+    });
+  }
+
+  kill(): void {
+    if (!this.dead) this.child.kill('SIGKILL');
+  }
+}
+
+export class FunctionRunner {
+  private pools = new Map<string, Instance[]>();
+
+  constructor(private readonly opts: RunnerOptions) {}
+
+  /** Everything the functions have written to stderr (their logs), for tests that check logs. */
+  get logs(): string {
+    return [...this.pools.values()]
+      .flat()
+      .map((i) => i.logs)
+      .join('');
+  }
+
+  private platformEnv(name: string, extra: Record<string, string>): Record<string, string> {
+    return {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      TENCENTCLOUD_RUNENV: 'SCF',
+      TENCENTCLOUD_REGION: 'ap-shanghai',
+      SCF_NAMESPACE: this.opts.envId,
+      TCB_ENV: this.opts.envId,
+      // The platform's temporary credentials; the local gateway does not check them.
+      TENCENTCLOUD_SECRETID: 'local-emulator',
+      TENCENTCLOUD_SECRETKEY: 'local-emulator',
+      // The gateway learns which function calls from the path, to apply its config.json.
+      TCB_CONTEXT_CNFG: JSON.stringify({ URL: `${this.opts.gatewayUrl}/fn/${encodeURIComponent(name)}/admin` }),
+      WX_CONTEXT_KEYS: 'WX_OPENID,WX_APPID,WX_UNIONID,WX_CLIENTIP,WX_CLIENTIPV6,WX_API_TOKEN',
+      ...this.opts.functionEnv,
+      ...extra,
+    };
+  }
+
+  /** Starts a fresh instance of `name` (a cold start) and waits until its bundle is loaded. */
+  async spawn(name: string, functionEnv: Record<string, string> = {}): Promise<Instance> {
+    const bundle = path.join(this.opts.functionsDir, name, 'index.js');
+    const inst = new Instance(bundle, this.platformEnv(name, functionEnv));
+    const key = this.poolKey(name, functionEnv);
+    const pool = this.pools.get(key) ?? [];
+    pool.push(inst);
+    this.pools.set(key, pool);
+    await inst.ready;
+    return inst;
+  }
+
+  private poolKey(name: string, functionEnv: Record<string, string>): string {
+    return `${name}\u0000${JSON.stringify(functionEnv)}`;
+  }
+
+  /**
+   * Invokes `name` with `event` as `player`. Reuses an idle instance, else starts one
+   * (concurrent calls get their own instances, as on the platform).
+   */
+  async invoke(name: string, event: unknown, player: Player = {}, options: InvokeOptions = {}): Promise<Invocation> {
+    const t0 = performance.now();
+    const functionEnv = options.functionEnv ?? {};
+    const pool = (this.pools.get(this.poolKey(name, functionEnv)) ?? []).filter((i) => !i.dead);
+    this.pools.set(this.poolKey(name, functionEnv), pool);
+    let inst = pool.find((i) => !i.busy);
+    const cold = !inst;
+    inst ??= await this.spawn(name, functionEnv);
+    inst.busy = true;
+
+    const source = player.source ?? 'wx_client';
+    const env: Record<string, string> = { TCB_SOURCE: source, WX_API_TOKEN: '' };
+    if (player.openid !== undefined) env.WX_OPENID = player.openid;
+    if (player.appid !== undefined) env.WX_APPID = player.appid;
+    if (player.unionid !== undefined) env.WX_UNIONID = player.unionid;
+    if (player.clientIp !== undefined) env.WX_CLIENTIP = player.clientIp;
+    if (source.split(',').pop() === 'wx_trigger') env.TRIGGER_SRC = 'timer';
+    // A call from a client carries userInfo, added by the platform (not trusted by our code).
+    const platformEvent =
+      player.openid !== undefined && event !== null && typeof event === 'object' && !Array.isArray(event)
+        ? { ...event, userInfo: { appId: player.appid, openId: player.openid } }
+        : event;
+
+    const timeoutMs = options.timeoutMs ?? 3000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const answer = await Promise.race([
+        inst.invoke(platformEvent, env),
+        new Promise<'timeout'>((r) => {
+          timer = setTimeout(() => r('timeout'), timeoutMs);
+        }),
+      ]);
+      const ms = performance.now() - t0;
+      if (answer === 'timeout') {
+        inst.kill();
+        return { error: { message: `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`, kind: 'timeout' }, cold, ms };
+      }
+      if (!answer.ok) return { error: { message: answer.error?.message ?? 'error', kind: 'exception' }, cold, ms };
+      return { result: answer.result, cold, ms };
+    } catch (e) {
+      return { error: { message: (e as Error).message, kind: 'crash' }, cold, ms: performance.now() - t0 };
+    } finally {
+      clearTimeout(timer);
+      inst.busy = false;
+    }
+  }
+
+  /** Kills every running invocation of `name` mid-call (an instance lost while working). */
+  killBusy(name: string): number {
+    let n = 0;
+    for (const [key, pool] of this.pools) {
+      if (!key.startsWith(`${name}\u0000`)) continue;
+      for (const i of pool) {
+        if (i.busy) {
+          i.kill();
+          n += 1;
+        }
+      }
+    }
+    return n;
+  }
+
+  async close(): Promise<void> {
+    for (const pool of this.pools.values()) for (const i of pool) i.kill();
+    this.pools.clear();
+  }
+}
