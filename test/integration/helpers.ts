@@ -1,0 +1,39 @@
+import { randomBytes } from 'crypto';
+import type { FunctionResponse } from '../../shared/handler';
+import type { MidasEnv } from '../../shared/operations';
+import { LocalCloud, type LocalCloudOptions } from '../emulator/local-cloud';
+import type { Invocation, Player } from '../emulator/runner';
+
+/** A fresh openid per test, so tests never share an account. */
+export function newOpenid(): string {
+  return `oTest${randomBytes(9).toString('base64url')}`;
+}
+
+/** Starts a local cloud for a test file and closes it after. */
+export function useLocalCloud(opts: LocalCloudOptions = {}): () => LocalCloud {
+  let cloud: LocalCloud | undefined;
+  beforeAll(async () => {
+    cloud = await LocalCloud.start(opts);
+  });
+  afterAll(async () => {
+    await cloud?.close();
+  });
+  return () => {
+    if (!cloud) throw new Error('local cloud not started');
+    return cloud;
+  };
+}
+
+/** The function's answer; fails the test if the invocation itself failed (an exception reached the platform). */
+export function answer(inv: Invocation): FunctionResponse {
+  if (inv.error) throw new Error(`invocation failed: ${inv.error.kind}: ${inv.error.message}`);
+  return inv.result as FunctionResponse;
+}
+
+export async function call(cloud: LocalCloud, fn: string, data: unknown, player: Player, functionEnv?: Record<string, string>): Promise<FunctionResponse> {
+  return answer(await cloud.invoke(fn, data, player, functionEnv));
+}
+
+export function balanceOf(cloud: LocalCloud, openid: string, env: MidasEnv = 'sandbox', zoneId = '1'): number {
+  return cloud.backend.balance({ env, openid, zoneId });
+}

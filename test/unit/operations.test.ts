@@ -1,0 +1,56 @@
+import { configJson, FUNCTIONS } from '../../shared/functions';
+import {
+  COMMON_PARAMS, OPERATIONS, OPERATION_NAMES, MIDAS_ENVS, allParams, cgiPath, cloudApiName,
+  resolveCgiPath, resolveCloudApiName, toCamelCase, toSnakeCase,
+} from '../../shared/operations';
+
+describe('operations table', () => {
+  test('gives exactly the eight cloud-call names wx-server-sdk knows how to sign (SPEC §2)', () => {
+    const names = OPERATION_NAMES.flatMap((op) => MIDAS_ENVS.map((env) => cloudApiName(op, env))).sort();
+    expect(names).toEqual([
+      'midas.cancelPay', 'midas.cancelPaySandbox', 'midas.getBalance', 'midas.getBalanceSandbox',
+      'midas.pay', 'midas.paySandbox', 'midas.present', 'midas.presentSandbox',
+    ]);
+  });
+
+  test('gives the documented cgi paths, with /sandbox/ for the sandbox', () => {
+    expect(OPERATION_NAMES.map((op) => cgiPath(op, 'production'))).toEqual([
+      '/cgi-bin/midas/getbalance', '/cgi-bin/midas/pay', '/cgi-bin/midas/cancelpay', '/cgi-bin/midas/present',
+    ]);
+    expect(cgiPath('cancelPay', 'sandbox')).toBe('/cgi-bin/midas/sandbox/cancelpay');
+  });
+
+  test('resolves names and paths back, and nothing else', () => {
+    for (const op of OPERATION_NAMES) {
+      for (const env of MIDAS_ENVS) {
+        expect(resolveCloudApiName(cloudApiName(op, env))).toEqual({ op, env });
+        expect(resolveCgiPath(cgiPath(op, env))).toEqual({ op, env });
+      }
+    }
+    expect(resolveCloudApiName('midas.getbalance')).toBeUndefined();
+    expect(resolveCgiPath('/cgi-bin/midas/getBalance')).toBeUndefined();
+  });
+
+  test('case conversion is the inverse of the SDK’s for every param name', () => {
+    for (const op of OPERATION_NAMES) {
+      for (const p of allParams(op)) expect(toSnakeCase(toCamelCase(p.wire))).toBe(p.wire);
+    }
+    expect(toCamelCase('used_gen_amt')).toBe('usedGenAmt');
+    expect(toSnakeCase('offerId')).toBe('offer_id');
+  });
+
+  test('each op has the params of the seeds', () => {
+    expect(COMMON_PARAMS.map((p) => p.wire)).toEqual(['openid', 'appid', 'offer_id', 'ts', 'zone_id', 'pf', 'user_ip']);
+    expect(OPERATIONS.pay.params.map((p) => `${p.wire}${p.required ? '' : '?'}`)).toEqual(['amt', 'bill_no', 'pay_item?', 'app_remark?']);
+    expect(OPERATIONS.cancelPay.params.map((p) => `${p.wire}${p.required ? '' : '?'}`)).toEqual(['bill_no', 'pay_item?']);
+    expect(OPERATIONS.present.params.map((p) => `${p.wire}${p.required ? '' : '?'}`)).toEqual(['bill_no', 'present_counts']);
+  });
+});
+
+describe('function manifests', () => {
+  test('each function is granted exactly its own op, production and sandbox', () => {
+    expect(Object.keys(FUNCTIONS).sort()).toEqual([...OPERATION_NAMES].sort());
+    expect(configJson('cancelPay')).toEqual({ permissions: { openapi: ['midas.cancelPay', 'midas.cancelPaySandbox'] } });
+    expect(configJson('present')).toEqual({ permissions: { openapi: ['midas.present', 'midas.presentSandbox'] } });
+  });
+});
