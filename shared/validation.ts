@@ -1,8 +1,8 @@
 /**
- * Validation of events at the edge, derived from the operations table. A schema rejects
- * unknown fields; every failure is a VALIDATION_FAILED naming the one field at fault.
+ * Validation of events at the edge, derived from the operations table: unknown fields are
+ * refused, every value is checked against the API's limits, and every failure is a
+ * VALIDATION_FAILED naming the one field at fault.
  */
-import * as z from 'zod/mini';
 import { MidasCloudError } from './errors';
 import {
   BILL_NO_PATTERN,
@@ -15,61 +15,62 @@ import {
 } from './limits';
 import { OPERATIONS, allParams, toCamelCase, type OperationName } from './operations';
 
+/** A rule for one field: a check of the value and what a valid value looks like (for the message). */
 interface FieldRule {
-  schema: z.ZodMiniType;
-  /** What a valid value looks like, for the error message. */
+  check: (v: unknown) => boolean;
   expect: string;
 }
 
+const text = (pattern: RegExp, maxLength = Infinity) => (v: unknown) => typeof v === 'string' && v.length <= maxLength && pattern.test(v);
+
 const coins = (): FieldRule => ({
-  schema: z.int().check(z.minimum(1), z.maximum(MAX_COINS_PER_CALL)),
+  check: (v) => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= MAX_COINS_PER_CALL,
   expect: `a whole number of coins from 1 to ${MAX_COINS_PER_CALL}`,
 });
 
-/** Limits per wire name. Every `event` param of the table must have one (checked at load). */
+/** Limits per wire name. Every `event` param of the table must have one (checked when first used). */
 const RULES: Record<string, FieldRule> = {
-  zone_id: { schema: z.string().check(z.regex(ZONE_ID_PATTERN)), expect: 'a zone like "1" or "1_<role>"' },
+  zone_id: { check: text(ZONE_ID_PATTERN), expect: 'a zone like "1" or "1_<role>"' },
   amt: coins(),
   present_counts: coins(),
-  bill_no: { schema: z.string().check(z.regex(BILL_NO_PATTERN)), expect: '1 to 63 characters of 0-9 A-Z a-z _ -' },
+  bill_no: { check: text(BILL_NO_PATTERN), expect: '1 to 63 characters of 0-9 A-Z a-z _ -' },
   pay_item: {
-    schema: z.string().check(z.maxLength(MAX_PAY_ITEM_LENGTH), z.regex(FREE_TEXT_PATTERN)),
+    check: text(FREE_TEXT_PATTERN, MAX_PAY_ITEM_LENGTH),
     expect: `1 to ${MAX_PAY_ITEM_LENGTH} characters without control characters, & or =`,
   },
   app_remark: {
-    schema: z.string().check(z.maxLength(MAX_APP_REMARK_LENGTH), z.regex(FREE_TEXT_PATTERN)),
+    check: text(FREE_TEXT_PATTERN, MAX_APP_REMARK_LENGTH),
     expect: `1 to ${MAX_APP_REMARK_LENGTH} characters without control characters, & or =`,
   },
 };
 
 /** The recipient of a gift, named by a trusted caller. */
 export const RECIPIENT_FIELD = 'toOpenid';
-const RECIPIENT_RULE: FieldRule = { schema: z.string().check(z.regex(OPENID_PATTERN)), expect: 'an openid' };
+const RECIPIENT_RULE: FieldRule = { check: text(OPENID_PATTERN), expect: 'an openid' };
 
-/** Fields an event may carry for an operation, camelCase, with their rule and whether required. */
-export function eventFields(op: OperationName): { field: string; wire?: string; required: boolean; rule: FieldRule }[] {
-  const out: { field: string; wire?: string; required: boolean; rule: FieldRule }[] = [];
+export interface EventField {
+  /** The event's name for it (camelCase of the wire name). */
+  field: string;
+  required: boolean;
+  rule: FieldRule;
+}
+
+const fieldsCache = new Map<OperationName, EventField[]>();
+
+/** Fields an event may carry for an operation, derived from the table. */
+export function eventFields(op: OperationName): EventField[] {
+  let out = fieldsCache.get(op);
+  if (out) return out;
+  out = [];
   if (OPERATIONS[op].player === 'event') out.push({ field: RECIPIENT_FIELD, required: true, rule: RECIPIENT_RULE });
   for (const p of allParams(op)) {
     if (p.source !== 'event') continue;
     const rule = RULES[p.wire];
     if (!rule) throw new Error(`no validation rule for event param ${p.wire}`);
-    out.push({ field: toCamelCase(p.wire), wire: p.wire, required: p.required && !p.eventDefault, rule });
+    out.push({ field: toCamelCase(p.wire), required: p.required && !p.eventDefault, rule });
   }
+  fieldsCache.set(op, out);
   return out;
-}
-
-const schemas = new Map<OperationName, z.ZodMiniType>();
-
-function schemaFor(op: OperationName): z.ZodMiniType {
-  let s = schemas.get(op);
-  if (!s) {
-    const shape: Record<string, z.ZodMiniType> = {};
-    for (const f of eventFields(op)) shape[f.field] = f.required ? f.rule.schema : z.optional(f.rule.schema);
-    s = z.strictObject(shape);
-    schemas.set(op, s);
-  }
-  return s;
 }
 
 /** Keys a client sometimes sends to pick the player; they are refused with a clear reason. */
@@ -89,20 +90,28 @@ export function validateEvent(op: OperationName, event: unknown): Record<string,
     const { userInfo: _ignored, ...rest } = input as Record<string, unknown>;
     input = rest;
   }
-  const result = schemaFor(op).safeParse(input ?? {});
-  if (result.success) return result.data as Record<string, string | number>;
-  const issue = result.error.issues[0]!;
-  if (issue.code === 'unrecognized_keys') {
-    const key = issue.keys[0]!;
+  input ??= {};
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    throw new MidasCloudError('VALIDATION_FAILED', 'the request must be an object', { field: '(event)' });
+  }
+  const record = input as Record<string, unknown>;
+  const fields = eventFields(op);
+  for (const key of Object.keys(record)) {
+    if (fields.some((f) => f.field === key)) continue;
     const why = IDENTITY_KEYS.has(key)
       ? 'is not accepted: the player and app come from the platform context, never from the request'
       : 'is not a field of this request';
     throw new MidasCloudError('VALIDATION_FAILED', `${key} ${why}`, { field: key });
   }
-  const field = issue.path.length > 0 ? String(issue.path[0]) : '(event)';
-  if (field === '(event)') throw new MidasCloudError('VALIDATION_FAILED', 'the request must be an object', { field });
-  const spec = eventFields(op).find((f) => f.field === field);
-  const missing = issue.code === 'invalid_type' && (input as Record<string, unknown>)[field] === undefined;
-  const message = missing ? `${field} is required` : `${field} must be ${spec?.rule.expect ?? 'valid'}`;
-  throw new MidasCloudError('VALIDATION_FAILED', message, { field });
+  const out: Record<string, string | number> = {};
+  for (const f of fields) {
+    const v = record[f.field];
+    if (v === undefined) {
+      if (f.required) throw new MidasCloudError('VALIDATION_FAILED', `${f.field} is required`, { field: f.field });
+      continue;
+    }
+    if (!f.rule.check(v)) throw new MidasCloudError('VALIDATION_FAILED', `${f.field} must be ${f.rule.expect}`, { field: f.field });
+    out[f.field] = v as string | number;
+  }
+  return out;
 }
