@@ -1,0 +1,178 @@
+/**
+ * `npm run bench`: what our code costs on top of wx-server-sdk, measured against the local cloud.
+ *
+ * For each built function: bundle size; cold start (a fresh Node process: load + first call
+ * answered) beside a bare bundle that only loads wx-server-sdk and makes the same cloud call;
+ * warm per-call latency beside the same bare call. Then wx-server-sdk bundled vs installed
+ * (external) for the pay function. Prints numbers; asserts nothing.
+ */
+import { build } from 'esbuild';
+import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
+import path from 'path';
+import { gzipSync } from 'zlib';
+import { OPERATION_NAMES, cgiPath, type OperationName } from '../shared/operations';
+import { midasSig } from '../shared/signing';
+import { LocalCloud } from '../test/emulator/local-cloud';
+import { FUNCTIONS_DIR, ROOT } from '../test/emulator/paths';
+import { bundleOptions } from './build-lib';
+
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 12);
+const WARM_CALLS = Number(process.env.BENCH_WARM_CALLS ?? 300);
+const WARMUP = 30;
+const OUT = path.join(ROOT, '.build', 'bench');
+const PLAYER = 'oBenchPlayer_0000000000001';
+
+/** The least code that makes the same call: load the SDK, sign, call. */
+const BARE_SOURCE = `
+const cloud = require('wx-server-sdk');
+cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV });
+exports.main = async (event) => {
+  const ctx = cloud.getWXContext();
+  const p = { openid: event.toOpenid || ctx.OPENID, appid: ctx.APPID, offerId: process.env.MIDAS_OFFER_ID,
+    ts: Math.floor(Date.now() / 1000), zoneId: '1', pf: 'android' };
+  if (event.amt) p.amt = event.amt;
+  if (event.presentCounts) p.presentCounts = event.presentCounts;
+  if (event.billNo) p.billNo = event.billNo;
+  const sig = cloud.signature({ type: 'midas', params: Object.keys(p), secret: process.env.MIDAS_SANDBOX_SECRET });
+  return cloud.openapi.midas[BARE_OP + 'Sandbox']({ ...p, sig });
+};
+`;
+
+function stats(xs: number[]): { median: number; p90: number; mean: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  return { median: at(0.5), p90: at(0.9), mean: xs.reduce((a, b) => a + b, 0) / xs.length };
+}
+
+const fmt = (n: number) => n.toFixed(2).padStart(8);
+const pct = (ours: number, bare: number) => `${(((ours - bare) / bare) * 100).toFixed(1).padStart(6)}%`;
+
+async function buildBare(dir: string): Promise<void> {
+  const src = path.join(OUT, 'bare-src.js');
+  writeFileSync(src, BARE_SOURCE);
+  for (const op of OPERATION_NAMES) {
+    mkdirSync(path.join(dir, op), { recursive: true });
+    await build(bundleOptions(src, path.join(dir, op, 'index.js'), { define: { BARE_OP: JSON.stringify(op) }, nodePaths: [path.join(ROOT, 'node_modules')] }));
+    cpSync(path.join(FUNCTIONS_DIR, op, 'config.json'), path.join(dir, op, 'config.json'));
+  }
+}
+
+let seq = 0;
+const billNo = (tag: string) => `bench_${tag}_${process.pid}_${++seq}`;
+
+/** The event of one call of `op`; for cancelPay a bill is made first, outside the timing. */
+async function eventFor(cloud: LocalCloud, op: OperationName): Promise<Record<string, unknown>> {
+  switch (op) {
+    case 'getBalance':
+      return {};
+    case 'pay':
+      return { amt: 1, billNo: billNo('pay') };
+    case 'present':
+      return { toOpenid: PLAYER, presentCounts: 1, billNo: billNo('present') };
+    case 'cancelPay': {
+      const b = billNo('cancel');
+      const params = { openid: PLAYER, appid: cloud.app.appid, offer_id: cloud.app.offerId, ts: cloud.backend.now(), zone_id: '1', pf: 'android', amt: 1, bill_no: b };
+      await cloud.backend.handle('pay', 'sandbox', { ...params, sig: midasSig(params, cgiPath('pay', 'sandbox'), cloud.app.secrets.sandbox) });
+      return { billNo: b };
+    }
+  }
+}
+
+function playerFor(op: OperationName) {
+  return op === 'present' ? { source: 'scf' } : { openid: PLAYER };
+}
+
+async function measure(cloud: LocalCloud, bareCloud: LocalCloud, op: OperationName) {
+  const cold = { ours: [] as number[], bare: [] as number[] };
+  for (let i = 0; i < COLD_RUNS; i++) {
+    // Alternate, so drift of the machine hits both sides alike. A new functionEnv forces a new instance.
+    for (const side of ['ours', 'bare'] as const) {
+      const c = side === 'ours' ? cloud : bareCloud;
+      const inv = await c.invoke(op, await eventFor(c, op), playerFor(op), { BENCH_COLD: String(i) });
+      if (inv.error || !inv.cold) throw new Error(`cold ${side} ${op}: ${inv.error?.message ?? 'not cold'}`);
+      cold[side].push(inv.ms);
+      await c.runner.close();
+    }
+  }
+  const warm = { ours: [] as number[], bare: [] as number[] };
+  for (let i = 0; i < WARMUP + WARM_CALLS; i++) {
+    // Interleaved call by call, each side on its one warm instance.
+    for (const side of ['ours', 'bare'] as const) {
+      const c = side === 'ours' ? cloud : bareCloud;
+      const inv = await c.invoke(op, await eventFor(c, op), playerFor(op));
+      const r = inv.result as { ok?: boolean; errCode?: number } | undefined;
+      if (inv.error || !(r?.ok === true || r?.errCode === 0)) throw new Error(`warm ${side} ${op}: ${JSON.stringify(inv)}`);
+      if (i >= WARMUP) warm[side].push(inv.ms);
+    }
+  }
+  await cloud.runner.close();
+  await bareCloud.runner.close();
+  return { cold, warm };
+}
+
+async function main(): Promise<void> {
+  rmSync(OUT, { recursive: true, force: true });
+  mkdirSync(OUT, { recursive: true });
+  const bareDir = path.join(OUT, 'bare');
+  await buildBare(bareDir);
+
+  console.log(`midas-cloud bench — node ${process.version}, cold runs ${COLD_RUNS}, warm calls ${WARM_CALLS} (after ${WARMUP} warm-up)`);
+  console.log('\nBundle sizes (bytes; gzip in brackets)');
+  for (const op of OPERATION_NAMES) {
+    const ours = readFileSync(path.join(FUNCTIONS_DIR, op, 'index.js'));
+    const bare = readFileSync(path.join(bareDir, op, 'index.js'));
+    console.log(`  ${op.padEnd(11)} ours ${String(ours.length).padStart(9)} [${gzipSync(ours).length}]   bare SDK ${String(bare.length).padStart(9)} [${gzipSync(bare).length}]   +${ours.length - bare.length}`);
+  }
+
+  const cloud = await LocalCloud.start();
+  const bareCloud = await LocalCloud.start({ functionsDir: bareDir });
+  for (const c of [cloud, bareCloud]) c.backend.topUp({ env: 'sandbox', openid: PLAYER }, 10_000_000);
+
+  console.log('\nCold start: fresh process, load + first call answered (ms, median / p90)');
+  console.log('  function       ours median   bare median   overhead |  ours p90   bare p90');
+  const warmRows: string[] = [];
+  for (const op of OPERATION_NAMES) {
+    const { cold, warm } = await measure(cloud, bareCloud, op);
+    const co = stats(cold.ours);
+    const cb = stats(cold.bare);
+    console.log(`  ${op.padEnd(11)} ${fmt(co.median)}     ${fmt(cb.median)}    ${pct(co.median, cb.median)} | ${fmt(co.p90)}  ${fmt(cb.p90)}`);
+    const wo = stats(warm.ours);
+    const wb = stats(warm.bare);
+    warmRows.push(`  ${op.padEnd(11)} ${fmt(wo.median)}     ${fmt(wb.median)}    ${pct(wo.median, wb.median)} | ${fmt(wo.mean)}  ${fmt(wb.mean)} | ${fmt(wo.p90)}  ${fmt(wb.p90)}`);
+  }
+  console.log('\nWarm per-call latency (ms; invoke → answer, through the local cloud)');
+  console.log('  function       ours median   bare median   overhead |  ours mean  bare mean |  ours p90   bare p90');
+  for (const row of warmRows) console.log(row);
+
+  // Bundled vs installed wx-server-sdk, for the deployment decision (README).
+  const extDir = path.join(OUT, 'external');
+  mkdirSync(path.join(extDir, 'pay'), { recursive: true });
+  await build(bundleOptions(path.join(FUNCTIONS_DIR, 'pay', 'index.ts'), path.join(extDir, 'pay', 'index.js'), { external: ['wx-server-sdk'] }));
+  cpSync(path.join(FUNCTIONS_DIR, 'pay', 'config.json'), path.join(extDir, 'pay', 'config.json'));
+  const extCloud = await LocalCloud.start({ functionsDir: extDir });
+  extCloud.backend.topUp({ env: 'sandbox', openid: PLAYER }, 10_000_000);
+  const bundled: number[] = [];
+  const external: number[] = [];
+  for (let i = 0; i < COLD_RUNS; i++) {
+    const a = await cloud.invoke('pay', await eventFor(cloud, 'pay'), { openid: PLAYER }, { BENCH_EXT: String(i) });
+    // NODE_PATH stands in for the node_modules the cloud would install beside index.js.
+    const b = await extCloud.invoke('pay', await eventFor(extCloud, 'pay'), { openid: PLAYER }, { BENCH_EXT: String(i), NODE_PATH: path.join(ROOT, 'node_modules') });
+    if (a.error || b.error) throw new Error(`bundling comparison: ${a.error?.message ?? b.error?.message}`);
+    bundled.push(a.ms);
+    external.push(b.ms);
+    await cloud.runner.close();
+    await extCloud.runner.close();
+  }
+  const sb = stats(bundled);
+  const se = stats(external);
+  console.log('\nwx-server-sdk bundled vs installed in node_modules (pay, cold start ms, median / p90)');
+  console.log(`  bundled  ${fmt(sb.median)} / ${fmt(sb.p90)}   (index.js ${statSync(path.join(FUNCTIONS_DIR, 'pay', 'index.js')).size} bytes, no dependencies)`);
+  console.log(`  external ${fmt(se.median)} / ${fmt(se.p90)}   (index.js ${statSync(path.join(extDir, 'pay', 'index.js')).size} bytes + node_modules)`);
+
+  await Promise.all([cloud.close(), bareCloud.close(), extCloud.close()]);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exit(1);
+});
