@@ -5,7 +5,7 @@
 import { build, type BuildOptions } from 'esbuild';
 import { existsSync, readdirSync, writeFileSync } from 'fs';
 import path from 'path';
-import { FUNCTIONS, configJson } from '../shared/functions';
+import { configJson, isFunctionName } from '../shared/functions';
 import { FUNCTIONS_DIR } from '../test/emulator/paths';
 
 export { FUNCTIONS_DIR };
@@ -39,7 +39,7 @@ export function bundleOptions(entry: string, outfile: string, extra: Partial<Bui
 export async function buildFunctions(): Promise<string[]> {
   const names = functionNames();
   for (const name of names) {
-    if (!FUNCTIONS[name]) throw new Error(`cloudfunctions/${name} has no entry in shared/functions.ts`);
+    if (!isFunctionName(name)) throw new Error(`cloudfunctions/${name} has no entry in shared/functions.ts`);
   }
   await Promise.all(
     names.map(async (name) => {

@@ -18,6 +18,14 @@ export interface MidasConfig {
   operatorOpenids: ReadonlySet<string>;
   /** How long one call to Midas may take before its outcome is treated as unknown. */
   callTimeoutMs: number;
+  /** How long one invocation may spend on a payment, retries included; under the function timeout. */
+  timeBudgetMs: number;
+  /** The cloud database collection of the order ledger. */
+  ledgerCollection: string;
+  /** Orders untouched for this long are the reconciler's (younger ones may still be in flight). */
+  reconcileMinAgeMs: number;
+  /** What the reconciler does with a pay whose outcome it establishes as applied: keep it or refund it. */
+  reconcilePayPolicy: 'complete' | 'refund';
 }
 
 /** Every variable this module reads, with what it means; the README's table follows this list. */
@@ -29,7 +37,11 @@ export const CONFIG_VARIABLES = {
   MIDAS_ZONE_ID: 'zone used when a request names none (default `1`)',
   MIDAS_APPID: 'the mini-game appid, used only when the platform context has none (timer triggers)',
   MIDAS_OPERATOR_OPENIDS: 'comma-separated openids allowed to call `present` from a client',
-  MIDAS_CALL_TIMEOUT_MS: 'how long one Midas call may take, in ms (default 2500; keep it under the function timeout)',
+  MIDAS_CALL_TIMEOUT_MS: 'how long one Midas call may take, in ms (default 1000)',
+  MIDAS_TIME_BUDGET_MS: 'how long one invocation may spend on a payment, retries included, in ms (default 2500; keep it under the function timeout, 3 s by default)',
+  MIDAS_LEDGER_COLLECTION: 'the cloud database collection of the order ledger (default `midas_orders`)',
+  MIDAS_RECONCILE_MIN_AGE_MS: 'orders untouched this long are reconciled (default 60000)',
+  MIDAS_RECONCILE_PAY_POLICY: '`complete` (default): a pay found applied stays paid; `refund`: the reconciler cancels it',
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -79,11 +91,15 @@ export function loadConfig(env: Env = process.env): MidasConfig {
     if (!OPENID_PATTERN.test(o)) fail('MIDAS_OPERATOR_OPENIDS', 'has an entry that is not an openid');
   }
 
-  const rawTimeout = read(env, 'MIDAS_CALL_TIMEOUT_MS') ?? '2500';
-  const callTimeoutMs = Number(rawTimeout);
-  if (!/^[0-9]+$/.test(rawTimeout) || callTimeoutMs < 100 || callTimeoutMs > 60_000) {
-    fail('MIDAS_CALL_TIMEOUT_MS', 'must be a whole number of milliseconds from 100 to 60000');
-  }
+  const callTimeoutMs = millis(env, 'MIDAS_CALL_TIMEOUT_MS', 1000, 100, 60_000);
+  const timeBudgetMs = millis(env, 'MIDAS_TIME_BUDGET_MS', 2500, 200, 900_000);
+  const reconcileMinAgeMs = millis(env, 'MIDAS_RECONCILE_MIN_AGE_MS', 60_000, 0, 86_400_000);
+
+  const ledgerCollection = read(env, 'MIDAS_LEDGER_COLLECTION') ?? 'midas_orders';
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(ledgerCollection)) fail('MIDAS_LEDGER_COLLECTION', 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
+
+  const policy = read(env, 'MIDAS_RECONCILE_PAY_POLICY') ?? 'complete';
+  if (policy !== 'complete' && policy !== 'refund') fail('MIDAS_RECONCILE_PAY_POLICY', 'must be `complete` or `refund`');
 
   return {
     env: midasEnv,
@@ -93,5 +109,17 @@ export function loadConfig(env: Env = process.env): MidasConfig {
     ...(appId !== undefined && { appId }),
     operatorOpenids: new Set(operators),
     callTimeoutMs,
+    timeBudgetMs,
+    ledgerCollection,
+    reconcileMinAgeMs,
+    reconcilePayPolicy: policy,
   };
+}
+
+function millis(env: Env, variable: keyof typeof CONFIG_VARIABLES, fallback: number, min: number, max: number): number {
+  const raw = read(env, variable);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^[0-9]+$/.test(raw) || n < min || n > max) fail(variable, `must be a whole number of milliseconds from ${min} to ${max}`);
+  return n;
 }

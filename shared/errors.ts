@@ -20,6 +20,10 @@ export const ERROR_CODES = {
   BILL_ALREADY_CANCELLED: { retryable: false, expose: true },
   BILL_IN_PROGRESS: { retryable: true, expose: true },
   SESSION_EXPIRED: { retryable: false, expose: true },
+  // the ledger
+  IDEMPOTENCY_KEY_REUSED: { retryable: false, expose: true },
+  ORDER_NOT_CANCELLABLE: { retryable: false, expose: true },
+  LEDGER_UNAVAILABLE: { retryable: true, expose: true },
   // integration faults: the deployment is wrong, a client can do nothing about it
   MIDAS_SIGNATURE_REJECTED: { retryable: false, expose: false },
   MIDAS_PERMISSION_DENIED: { retryable: false, expose: false },

@@ -1,21 +1,38 @@
 /**
- * The deployable functions and what each one's config.json grants. Permissions come from the
- * operations table: a function gets exactly the openapi names it calls, production and sandbox.
+ * The deployable functions and what each one's config.json holds. Permissions come from the
+ * operations table: a function is granted exactly the openapi names of the ops it calls,
+ * production and sandbox.
  */
-import { OPERATION_NAMES, openapiPermissions, type OperationName } from './operations';
+import { openapiPermissions, type OperationName } from './operations';
 
 export interface FunctionManifest {
-  /** config.json `permissions.openapi` */
-  openapi: string[];
+  /** The Midas operations the function calls. */
+  calls: readonly OperationName[];
+  /** config.json `triggers` (timer triggers take a 7-field cron). */
+  triggers?: readonly { name: string; type: 'timer'; config: string }[];
 }
 
-export const FUNCTIONS: Readonly<Record<string, FunctionManifest>> = Object.fromEntries(
-  OPERATION_NAMES.map((op: OperationName) => [op, { openapi: openapiPermissions(op) }]),
-);
+export const FUNCTIONS = {
+  getBalance: { calls: ['getBalance'] },
+  pay: { calls: ['pay'] },
+  cancelPay: { calls: ['cancelPay'] },
+  present: { calls: ['present'] },
+  // Re-sends bills of open orders: every coin-moving op. Every 5 minutes.
+  reconcile: { calls: ['pay', 'present', 'cancelPay'], triggers: [{ name: 'reconcile', type: 'timer', config: '0 */5 * * * * *' }] },
+} as const satisfies Record<string, FunctionManifest>;
+
+export type FunctionName = keyof typeof FUNCTIONS;
+
+export function isFunctionName(name: string): name is FunctionName {
+  return Object.prototype.hasOwnProperty.call(FUNCTIONS, name);
+}
 
 /** The config.json WeChat devtools reads on upload. */
-export function configJson(name: string): { permissions: { openapi: string[] } } {
-  const m = FUNCTIONS[name];
-  if (!m) throw new Error(`no manifest for function ${name}`);
-  return { permissions: { openapi: [...m.openapi] } };
+export function configJson(name: string): { permissions: { openapi: string[] }; triggers?: { name: string; type: string; config: string }[] } {
+  if (!isFunctionName(name)) throw new Error(`no manifest for function ${name}`);
+  const m: FunctionManifest = FUNCTIONS[name];
+  return {
+    permissions: { openapi: m.calls.flatMap(openapiPermissions) },
+    ...(m.triggers && { triggers: m.triggers.map((t) => ({ ...t })) }),
+  };
 }

@@ -1,14 +1,15 @@
 /**
- * One Midas v1 operation from a validated request to an answer: who may call, whose account,
- * which params, one signed call. Functions are thin wrappers around {@link runOperation}.
+ * Who may call, and how the params of one Midas call are put together from the table:
+ * the player from the platform, the offer from configuration, the time from the clock, the
+ * rest from the validated event or the ledger's order.
  */
 import { randomBytes } from 'crypto';
 import type { MidasConfig } from './config';
-import { MidasCloudError, isMidasCloudError } from './errors';
+import { MidasCloudError } from './errors';
 import { IP_PATTERN } from './limits';
 import { callMidas, type WireParams } from './midas';
-import { OPERATIONS, PF_ANDROID, allParams, toCamelCase, type OperationName } from './operations';
-import { RECIPIENT_FIELD, validateEvent } from './validation';
+import { PF_ANDROID, allParams, sourceOf, toCamelCase, type OperationName } from './operations';
+import { validateEvent } from './validation';
 import type { Caller, WxCloud } from './wxcloud';
 
 /** Immediate callers that are our own code rather than a player: a timer, another cloud function. */
@@ -32,73 +33,79 @@ export function newBillNo(prefix = 'mc'): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(12).toString('base64url')}`;
 }
 
-export interface OperationResult {
-  /** The answer's fields, camelCase. */
-  data: Record<string, unknown>;
-  /** The bill number used, for coin-moving operations. */
-  billNo?: string;
-}
-
-export interface OperationDeps {
-  cloud: WxCloud;
-  config: MidasConfig;
-  caller: Caller;
-  /** Unix seconds. */
-  now?: () => number;
-}
+/** Values of one call, keyed by the camelCase of the wire names (`openid`, `zoneId`, `amt`, `billNo`…). */
+export type CallValues = Readonly<Record<string, string | number | undefined>>;
 
 /**
- * Runs `op` for `event` on behalf of `deps.caller`.
- * Throws MidasCloudError; when a bill number was in play it is attached as `billNo`.
+ * The wire params of `op` from `values` (context, event and ledger values), the configuration
+ * and the clock. Optional params without a value are left out; every param sent is signed.
  */
-export async function runOperation(op: OperationName, event: unknown, deps: OperationDeps): Promise<OperationResult> {
-  const { cloud, config, caller } = deps;
-  const spec = OPERATIONS[op];
-  if (spec.trustedOnly && !isTrustedCaller(caller, config)) {
-    throw new MidasCloudError('FORBIDDEN', `${op} may only be called by a timer, another cloud function or an operator`);
-  }
-  const fields = validateEvent(op, event);
-
-  const openid = spec.player === 'event' ? String(fields[RECIPIENT_FIELD]) : caller.openid;
-  if (!openid) throw new MidasCloudError('NOT_LOGGED_IN', 'no player in the platform context: call this from the mini-game');
-  const appid = caller.appid ?? config.appId;
-  if (!appid) throw new MidasCloudError('CONFIG_INVALID', 'configuration: MIDAS_APPID is not set and the platform context has no APPID', { field: 'MIDAS_APPID' });
-
-  const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
+export function buildParams(op: OperationName, values: CallValues, config: MidasConfig, nowSeconds: number): WireParams {
   const params: WireParams = {};
   for (const p of allParams(op)) {
+    const key = toCamelCase(p.wire);
     let value: string | number | undefined;
-    switch (p.source) {
-      case 'context':
-        value = p.wire === 'openid' ? openid : p.wire === 'appid' ? appid : caller.clientIp;
-        // An IP the platform did not give in the expected form is left out rather than sent.
-        if (p.wire === 'user_ip' && value !== undefined && !IP_PATTERN.test(String(value))) value = undefined;
-        break;
+    switch (sourceOf(op, p)) {
       case 'config':
         value = config.offerId;
         break;
       case 'clock':
-        value = now();
+        value = nowSeconds;
         break;
       case 'constant':
         value = PF_ANDROID;
         break;
-      case 'event':
-        value = fields[toCamelCase(p.wire)];
+      default:
+        value = values[key];
         if (value === undefined && p.eventDefault === 'config') value = config.defaultZoneId;
-        if (value === undefined && p.eventDefault === 'generated') value = newBillNo();
-        break;
     }
-    if (value !== undefined) params[p.wire] = value;
+    // An IP the platform did not give in the expected form is left out rather than sent.
+    if (p.wire === 'user_ip' && value !== undefined && !IP_PATTERN.test(String(value))) value = undefined;
+    if (value === undefined) {
+      if (p.required) throw new Error(`no value for required param ${p.wire} of ${op}`);
+      continue;
+    }
+    params[p.wire] = value;
   }
+  return params;
+}
 
-  const billNo = typeof params.bill_no === 'string' ? params.bill_no : undefined;
-  try {
-    const data = await callMidas(cloud, op, params, { env: config.env, secret: config.secret, timeoutMs: config.callTimeoutMs });
-    return { data, ...(billNo !== undefined && { billNo }) };
-  } catch (e) {
-    // The bill number is known before the call, so a failure can name it for a retry.
-    if (billNo !== undefined && isMidasCloudError(e)) e.billNo = billNo;
-    throw e;
+/** The player's account for an op: the caller's own, or a recipient for gifts. */
+export function playerValues(caller: Caller, config: MidasConfig, openid: string | undefined): { openid: string; appid: string; userIp?: string } {
+  if (!openid) throw new MidasCloudError('NOT_LOGGED_IN', 'no player in the platform context: call this from the mini-game');
+  const appid = caller.appid ?? config.appId;
+  if (!appid) {
+    throw new MidasCloudError('CONFIG_INVALID', 'configuration: MIDAS_APPID is not set and the platform context has no APPID', { field: 'MIDAS_APPID' });
   }
+  return { openid, appid, ...(caller.clientIp !== undefined && { userIp: caller.clientIp }) };
+}
+
+export interface CallDeps {
+  cloud: WxCloud;
+  config: MidasConfig;
+  /** Unix milliseconds. */
+  now?: () => number;
+}
+
+/** One signed call of `op` with `values`; throws MidasCloudError. */
+export function callOp(op: OperationName, values: CallValues, deps: CallDeps, timeoutMs = deps.config.callTimeoutMs): Promise<Record<string, unknown>> {
+  const now = deps.now ?? Date.now;
+  const params = buildParams(op, values, deps.config, Math.floor(now() / 1000));
+  return callMidas(deps.cloud, op, params, { env: deps.config.env, secret: deps.config.secret, timeoutMs });
+}
+
+/** SOURCE values of calls made by a WeChat client (the mini-game, devtools, the HTTP API). */
+const CLIENT_SOURCES = new Set(['wx_client', 'wx_devtools', 'wx_http', 'wx_unknown', 'wx_localdebug', 'wx_crawler']);
+
+/** Whether the immediate caller is a WeChat client rather than a trigger, a function or an admin API call. */
+export function isClientCall(caller: Caller): boolean {
+  const last = caller.source[caller.source.length - 1];
+  return last !== undefined && CLIENT_SOURCES.has(last);
+}
+
+/** `getBalance` for the calling player. */
+export async function getBalance(event: unknown, deps: CallDeps & { caller: Caller }): Promise<Record<string, unknown>> {
+  const fields = validateEvent('getBalance', event);
+  const player = playerValues(deps.caller, deps.config, deps.caller.openid);
+  return callOp('getBalance', { ...player, zoneId: fields.zoneId }, deps);
 }

@@ -20,8 +20,9 @@ export type ParamType = 'string' | 'integer';
  * - `clock`: the current time
  * - `constant`: a fixed value of the API
  * - `event`: the caller's event, validated against the limits below
+ * - `ledger`: the order in the ledger (a bill number made once per order, kept through retries)
  */
-export type ParamSource = 'context' | 'config' | 'clock' | 'constant' | 'event';
+export type ParamSource = 'context' | 'config' | 'clock' | 'constant' | 'event' | 'ledger';
 
 export interface ParamSpec {
   /** The name on the wire (snake_case), as signed and as the HTTPS API documents it. */
@@ -29,11 +30,8 @@ export interface ParamSpec {
   readonly type: ParamType;
   readonly required: boolean;
   readonly source: ParamSource;
-  /**
-   * For `event` params that the event may leave out: `config` takes the configured default,
-   * `generated` makes a fresh value once per logical operation (a bill number).
-   */
-  readonly eventDefault?: 'config' | 'generated';
+  /** For `event` params that the event may leave out: `config` takes the configured default. */
+  readonly eventDefault?: 'config';
 }
 
 export interface OperationSpec {
@@ -52,6 +50,8 @@ export interface OperationSpec {
   readonly player: 'context' | 'event';
   /** Only trusted callers (timer, another cloud function, an operator) may call it. */
   readonly trustedOnly: boolean;
+  /** Params that, for this op, are taken from the ledger's order rather than the event. */
+  readonly fromLedger?: readonly string[];
 }
 
 export const OPERATION_NAMES = ['getBalance', 'pay', 'cancelPay', 'present'] as const;
@@ -81,7 +81,7 @@ export const OPERATIONS: { readonly [K in OperationName]: OperationSpec } = {
     method: 'pay',
     params: [
       { wire: 'amt', type: 'integer', required: true, source: 'event' },
-      { wire: 'bill_no', type: 'string', required: true, source: 'event', eventDefault: 'generated' },
+      { wire: 'bill_no', type: 'string', required: true, source: 'ledger' },
       { wire: 'pay_item', type: 'string', required: false, source: 'event' },
       { wire: 'app_remark', type: 'string', required: false, source: 'event' },
     ],
@@ -94,17 +94,19 @@ export const OPERATIONS: { readonly [K in OperationName]: OperationSpec } = {
     method: 'cancelPay',
     params: [
       { wire: 'bill_no', type: 'string', required: true, source: 'event' },
-      { wire: 'pay_item', type: 'string', required: false, source: 'event' },
+      { wire: 'pay_item', type: 'string', required: false, source: 'ledger' },
     ],
     response: ['bill_no'],
     movesCoins: true,
     player: 'context',
     trustedOnly: false,
+    // A cancel names the bill; its zone is the paid order's, not the caller's choice.
+    fromLedger: ['zone_id'],
   },
   present: {
     method: 'present',
     params: [
-      { wire: 'bill_no', type: 'string', required: true, source: 'event', eventDefault: 'generated' },
+      { wire: 'bill_no', type: 'string', required: true, source: 'ledger' },
       { wire: 'present_counts', type: 'integer', required: true, source: 'event' },
     ],
     response: ['balance', 'bill_no'],
@@ -123,6 +125,11 @@ export const SIGNED_METHOD = 'POST';
 /** All parameters of an operation: the common ones, then its own. */
 export function allParams(op: OperationName): readonly ParamSpec[] {
   return [...COMMON_PARAMS, ...OPERATIONS[op].params];
+}
+
+/** Where a param's value comes from for `op`, after the op's own overrides. */
+export function sourceOf(op: OperationName, p: ParamSpec): ParamSource {
+  return OPERATIONS[op].fromLedger?.includes(p.wire) ? 'ledger' : p.source;
 }
 
 /** The openapi name of a cloud call, e.g. `midas.pay` or `midas.paySandbox`. */

@@ -13,7 +13,7 @@ import {
   OPENID_PATTERN,
   ZONE_ID_PATTERN,
 } from './limits';
-import { OPERATIONS, allParams, toCamelCase, type OperationName } from './operations';
+import { OPERATIONS, allParams, sourceOf, toCamelCase, type OperationName } from './operations';
 
 /** A rule for one field: a check of the value and what a valid value looks like (for the message). */
 interface FieldRule {
@@ -48,6 +48,24 @@ const RULES: Record<string, FieldRule> = {
 export const RECIPIENT_FIELD = 'toOpenid';
 const RECIPIENT_RULE: FieldRule = { check: text(OPENID_PATTERN), expect: 'an openid' };
 
+/** A client's key for one logical purchase: the same key never charges twice. */
+export const IDEMPOTENCY_KEY_FIELD = 'idempotencyKey';
+export const IDEMPOTENCY_KEY_PATTERN = /^[0-9A-Za-z_.:-]{1,64}$/;
+const IDEMPOTENCY_KEY_RULE: FieldRule = { check: text(IDEMPOTENCY_KEY_PATTERN), expect: '1 to 64 characters of 0-9 A-Z a-z _ . : -' };
+
+/** Why a gift is made, kept in the ledger (Midas' present has no remark). */
+export const REASON_FIELD = 'reason';
+const REASON_RULE: FieldRule = { check: text(FREE_TEXT_PATTERN, MAX_APP_REMARK_LENGTH), expect: `1 to ${MAX_APP_REMARK_LENGTH} characters without control characters, & or =` };
+
+/** Fields of our own (not Midas params) that an op's event may carry. */
+const EXTRA_FIELDS: Partial<Record<OperationName, EventField[]>> = {
+  pay: [{ field: IDEMPOTENCY_KEY_FIELD, required: false, rule: IDEMPOTENCY_KEY_RULE }],
+  present: [
+    { field: IDEMPOTENCY_KEY_FIELD, required: false, rule: IDEMPOTENCY_KEY_RULE },
+    { field: REASON_FIELD, required: false, rule: REASON_RULE },
+  ],
+};
+
 export interface EventField {
   /** The event's name for it (camelCase of the wire name). */
   field: string;
@@ -64,11 +82,12 @@ export function eventFields(op: OperationName): EventField[] {
   out = [];
   if (OPERATIONS[op].player === 'event') out.push({ field: RECIPIENT_FIELD, required: true, rule: RECIPIENT_RULE });
   for (const p of allParams(op)) {
-    if (p.source !== 'event') continue;
+    if (sourceOf(op, p) !== 'event') continue;
     const rule = RULES[p.wire];
     if (!rule) throw new Error(`no validation rule for event param ${p.wire}`);
     out.push({ field: toCamelCase(p.wire), required: p.required && !p.eventDefault, rule });
   }
+  out.push(...(EXTRA_FIELDS[op] ?? []));
   fieldsCache.set(op, out);
   return out;
 }

@@ -8,11 +8,15 @@ import http from 'http';
 import type { AddressInfo } from 'net';
 import path from 'path';
 import { resolveCloudApiName } from '../../shared/operations';
+import type { CloudDatabase } from './database';
 import type { MidasBackend } from './midas-backend';
 import { decodeCommApiData, encodeCommOpenApiResp, parseMultipart } from './wire';
 
 export interface GatewayOptions {
   backend: MidasBackend;
+  database: CloudDatabase;
+  /** `functions.invokeFunction`: runs a function with the caller's SOURCE chain; returns what it returned. */
+  invokeFunction: (name: string, data: unknown, source: string) => Promise<{ result?: unknown; error?: string }>;
   envId: string;
   functionsDir: string;
   port?: number;
@@ -72,6 +76,34 @@ export class Gateway {
     await new Promise<void>((resolve) => s.close(() => resolve()));
   }
 
+  private requestSeq = 0;
+
+  /** Database and function actions: JSON in, `{data}` or `{code, message}` out. */
+  private async jsonAction(params: Record<string, unknown>, req: http.IncomingMessage): Promise<Record<string, unknown>> {
+    const action = String(params.action ?? '');
+    if (action.startsWith('database.')) return this.opts.database.handle(action, params);
+    if (action === 'functions.invokeFunction') {
+      const name = String(params.function_name ?? '');
+      let data: unknown = {};
+      try {
+        data = params.request_data ? JSON.parse(String(params.request_data)) : {};
+      } catch {
+        return { code: 'INVALID_PARAM', message: 'request_data is not JSON' };
+      }
+      // The SDK sends the caller's SOURCE chain plus its own hop (",scf" inside a function):
+      // exactly the callee's SOURCE, as the platform passes it along.
+      const source = String(req.headers['x-tcb-source'] ?? '')
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x && x !== 'undefined')
+        .join(',');
+      const r = await this.opts.invokeFunction(name, data, source);
+      if (r.error !== undefined) return { code: 'FUNCTIONS_EXECUTE_FAIL', message: r.error };
+      return { data: { response_data: JSON.stringify(r.result ?? null) } };
+    }
+    return { code: 'INVALID_ACTION', message: `action ${action} is not served by this emulator` };
+  }
+
   /** The openapi names a function's config.json grants (read at each call, as after an upload). */
   private permissions(fn: string | undefined): Set<string> {
     if (!fn) return new Set();
@@ -99,8 +131,14 @@ export class Gateway {
     }
     const contentType = req.headers['content-type'] ?? '';
     if (!contentType.startsWith('multipart/form-data')) {
-      const action = (JSON.parse(body.toString('utf8') || '{}') as { action?: string }).action;
-      sendJson(res, 200, { code: 'INVALID_ACTION', message: `action ${action} is not served by this emulator` });
+      let params: Record<string, unknown>;
+      try {
+        params = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
+      } catch {
+        sendJson(res, 200, { code: 'INVALID_PARAM', message: 'body is not JSON' });
+        return;
+      }
+      sendJson(res, 200, { ...(await this.jsonAction(params, req)), requestId: `local-${++this.requestSeq}` });
       return;
     }
     const form = parseMultipart(body, contentType);

@@ -4,7 +4,9 @@
  */
 import { randomBytes } from 'crypto';
 import type http from 'http';
+import path from 'path';
 import type { MidasEnv } from '../../shared/operations';
+import { CloudDatabase } from './database';
 import { Gateway, sendJson } from './gateway';
 import { MidasBackend, type FaultRule, type MidasApp } from './midas-backend';
 import { FUNCTIONS_DIR } from './paths';
@@ -19,6 +21,8 @@ export interface LocalCloudOptions {
   /** Extra function configuration. */
   functionEnv?: Record<string, string>;
   functionsDir?: string;
+  /** Where the cloud database and the Midas accounts persist; in memory when left out. */
+  dataDir?: string;
 }
 
 /** A fresh random secret per run: the emulator and the functions share it through configuration only. */
@@ -28,6 +32,7 @@ export function randomSecret(): string {
 
 export class LocalCloud {
   readonly backend: MidasBackend;
+  readonly database: CloudDatabase;
   readonly gateway: Gateway;
   readonly runner: FunctionRunner;
   readonly app: MidasApp;
@@ -35,8 +40,9 @@ export class LocalCloud {
   /** The configuration every function instance gets (what an operator sets in the console). */
   readonly functionEnv: Record<string, string>;
 
-  private constructor(opts: LocalCloudOptions, gateway: Gateway, backend: MidasBackend, app: MidasApp) {
+  private constructor(opts: LocalCloudOptions, gateway: Gateway, backend: MidasBackend, database: CloudDatabase, app: MidasApp) {
     this.backend = backend;
+    this.database = database;
     this.gateway = gateway;
     this.app = app;
     this.envId = opts.envId ?? 'local-env';
@@ -63,16 +69,25 @@ export class LocalCloud {
       secrets: opts.app?.secrets ?? { production: randomSecret(), sandbox: randomSecret() },
     };
     const backend = new MidasBackend([app]);
+    const database = new CloudDatabase(opts.dataDir && path.join(opts.dataDir, 'database'));
+    if (opts.dataDir) backend.persistTo(path.join(opts.dataDir, 'midas-accounts.json'));
+    await database.open();
     let cloud: LocalCloud | undefined;
     const gateway = new Gateway({
       backend,
+      database,
+      invokeFunction: async (name, data, source) => {
+        if (!cloud) return { error: 'local cloud not ready' };
+        const r = await cloud.runner.invoke(name, data, { appid: app.appid, source });
+        return r.error ? { error: r.error.message } : { result: r.result };
+      },
       envId: opts.envId ?? 'local-env',
       functionsDir: opts.functionsDir ?? FUNCTIONS_DIR,
       ...(opts.port !== undefined && { port: opts.port }),
       extraRoutes: (req, body, res) => (cloud ? cloud.serveClientRoutes(req, body, res) : Promise.resolve(false)),
     });
     await gateway.start();
-    cloud = new LocalCloud(opts, gateway, backend, app);
+    cloud = new LocalCloud(opts, gateway, backend, database, app);
     return cloud;
   }
 
@@ -93,6 +108,7 @@ export class LocalCloud {
   async close(): Promise<void> {
     await this.runner.close();
     await this.gateway.close();
+    await this.database.close();
   }
 
   /**

@@ -3,6 +3,7 @@
  * WeChat checks them, and faults that tests can script. Everything it knows about the API
  * (names, paths, params, answers) comes from the operations table in shared/.
  */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'fs';
 import { BILL_NO_PATTERN, BILL_VALIDITY_SECONDS, MAX_COINS_PER_CALL, ZONE_ID_PATTERN } from '../../shared/limits';
 import {
   PF_ANDROID,
@@ -118,8 +119,28 @@ export class MidasBackend {
   readonly secretLeaks: { op?: string; env?: MidasEnv }[] = [];
   private faults: (FaultRule & { left: number })[] = [];
   private clockOffset = 0;
+  private stateFile?: string;
 
   constructor(readonly apps: MidasApp[]) {}
+
+  /**
+   * Keeps accounts and bills in `file` (loaded now, rewritten after every change), so they
+   * survive a restart of `npm start` together with the cloud database.
+   */
+  persistTo(file: string): void {
+    this.stateFile = file;
+    if (!existsSync(file)) return;
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { accounts: [string, Account][]; bills: [string, Bill][] };
+    for (const [k, v] of saved.accounts) this.accounts.set(k, v);
+    for (const [k, v] of saved.bills) this.bills.set(k, v);
+  }
+
+  private save(): void {
+    if (!this.stateFile) return;
+    const tmp = `${this.stateFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ accounts: [...this.accounts], bills: [...this.bills] }));
+    renameSync(tmp, this.stateFile);
+  }
 
   /** Unix seconds, movable by {@link advanceClock} to test the 48-hour validity. */
   now(): number {
@@ -175,6 +196,7 @@ export class MidasBackend {
     const a = this.account(key);
     a.paid += coins;
     a.saveAmt += coins;
+    this.save();
     return a;
   }
 
@@ -214,6 +236,7 @@ export class MidasBackend {
     const json = this.apply(op, env, unsigned, sig);
     const errcode = typeof json.errcode === 'number' ? json.errcode : 0;
     const applied = errcode === 0 && op !== 'getBalance';
+    if (applied) this.save();
     if (fault?.kind === 'applyThenBusy') {
       record(-1, applied, fault.kind);
       return this.error(-1);

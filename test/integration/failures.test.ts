@@ -31,19 +31,20 @@ describe('definite failures change nothing', () => {
     expect(!r.ok && r.error.code).toBe('MIDAS_SIGNATURE_REJECTED');
   });
 
-  test('a balance too low is INSUFFICIENT_BALANCE', async () => {
+  test('a balance too low is INSUFFICIENT_BALANCE, sent once (a definite answer is not retried)', async () => {
     const openid = fundedPlayer(5);
     const r = await call(cloud(), 'pay', { amt: 6 }, { openid });
     expect(r).toMatchObject({ ok: false, error: { code: 'INSUFFICIENT_BALANCE', retryable: false, outcome: 'not_applied' } });
     expect(balanceOf(cloud(), openid)).toBe(5);
+    expect(cloud().backend.journal.filter((j) => j.params.openid === openid)).toHaveLength(1);
   });
 
-  test('a repeated bill number never deducts twice', async () => {
+  test('a repeated idempotency key never deducts twice and answers the first outcome', async () => {
     const openid = fundedPlayer();
-    const first = await call(cloud(), 'pay', { amt: 10, billNo: `rep_${openid}` }, { openid });
-    const second = await call(cloud(), 'pay', { amt: 10, billNo: `rep_${openid}` }, { openid });
+    const first = await call(cloud(), 'pay', { amt: 10, idempotencyKey: 'buy-1' }, { openid });
+    const second = await call(cloud(), 'pay', { amt: 10, idempotencyKey: 'buy-1' }, { openid });
     expect(first.ok).toBe(true);
-    expect(second).toMatchObject({ ok: false, error: { code: 'BILL_ALREADY_EXISTS', billNo: `rep_${openid}` } });
+    expect(second).toEqual(first);
     expect(balanceOf(cloud(), openid)).toBe(90);
   });
 
@@ -62,38 +63,72 @@ describe('definite failures change nothing', () => {
   });
 });
 
+async function paidBill(openid: string, amt: number): Promise<string> {
+  const r = await call(cloud(), 'pay', { amt }, { openid });
+  if (!r.ok) throw new Error(`pay failed: ${r.error.code}`);
+  return String((r.data as { billNo: string }).billNo);
+}
+
+/** How many calls carried a bill, and how many times Midas applied it. */
+function billHistory(billNo: string) {
+  const calls = cloud().backend.journal.filter((j) => j.params.bill_no === billNo);
+  return { sent: calls.length, applied: calls.filter((j) => j.applied).length, errcodes: calls.map((j) => j.errcode) };
+}
+
+const billOf = (r: unknown) => String((r as { data: { billNo: string } }).data.billNo);
+
 describe('cancelPay rules', () => {
   test('only the payer’s own bill can be cancelled', async () => {
     const payer = fundedPlayer();
-    const billNo = `own_${payer}`;
-    await call(cloud(), 'pay', { amt: 40, billNo }, { openid: payer });
+    const billNo = await paidBill(payer, 40);
     const r = await call(cloud(), 'cancelPay', { billNo }, { openid: newOpenid() });
     expect(r).toMatchObject({ ok: false, error: { code: 'BILL_NOT_FOUND' } });
     expect(balanceOf(cloud(), payer)).toBe(60);
+    expect(cloud().backend.journal.some((j) => j.op === 'cancelPay' && j.params.bill_no === billNo)).toBe(false);
   });
 
   test('a second cancel is BILL_ALREADY_CANCELLED and gives nothing back twice', async () => {
     const openid = fundedPlayer();
-    const billNo = `twice_${openid}`;
-    await call(cloud(), 'pay', { amt: 40, billNo }, { openid });
+    const billNo = await paidBill(openid, 40);
     await call(cloud(), 'cancelPay', { billNo }, { openid });
     const again = await call(cloud(), 'cancelPay', { billNo }, { openid });
     expect(!again.ok && again.error.code).toBe('BILL_ALREADY_CANCELLED');
     expect(balanceOf(cloud(), openid)).toBe(100);
   });
 
-  test('a bill older than 48 hours is confirmed and cannot be cancelled', async () => {
+  test('a bill Midas holds as confirmed (past 48 h) stays paid', async () => {
     const openid = fundedPlayer();
-    const billNo = `old_${openid}`;
-    await call(cloud(), 'pay', { amt: 40, billNo }, { openid });
+    const billNo = await paidBill(openid, 40);
     cloud().backend.advanceClock(48 * 3600 + 1);
     try {
       const r = await call(cloud(), 'cancelPay', { billNo }, { openid });
       expect(!r.ok && r.error.code).toBe('BILL_ALREADY_CONFIRMED');
       expect(balanceOf(cloud(), openid)).toBe(60);
+      const order = (await cloud().database.all('midas_orders')).find((o) => o._id === billNo);
+      expect(order).toMatchObject({ state: 'COMPLETED', lastError: { code: 'BILL_ALREADY_CONFIRMED', upstreamCode: 90014 } });
     } finally {
       cloud().backend.advanceClock(-(48 * 3600 + 1));
     }
+  });
+
+  test('an order older than 48 hours in the ledger is refused before anything is sent', async () => {
+    const openid = fundedPlayer();
+    const billNo = await paidBill(openid, 40);
+    await cloud().database.handle('database.modifyDocument', {
+      collectionName: 'midas_orders', query: JSON.stringify({ _id: billNo }), multi: false, merge: true,
+      data: JSON.stringify({ $set: { createdAt: Date.now() - 49 * 3600 * 1000 } }),
+    });
+    const r = await call(cloud(), 'cancelPay', { billNo }, { openid });
+    expect(!r.ok && r.error.code).toBe('BILL_ALREADY_CONFIRMED');
+    expect(cloud().backend.journal.some((j) => j.op === 'cancelPay' && j.params.bill_no === billNo)).toBe(false);
+  });
+
+  test('an order that is not paid cannot be cancelled', async () => {
+    const openid = fundedPlayer(5);
+    const r = await call(cloud(), 'pay', { amt: 6, idempotencyKey: 'too-much-for-cancel' }, { openid });
+    const billNo = String(!r.ok && r.error.billNo);
+    const c = await call(cloud(), 'cancelPay', { billNo }, { openid });
+    expect(!c.ok && c.error.code).toBe('ORDER_NOT_CANCELLABLE');
   });
 
   test('an unknown bill is BILL_NOT_FOUND', async () => {
@@ -102,74 +137,97 @@ describe('cancelPay rules', () => {
   });
 });
 
-describe('scripted faults', () => {
-  test('-1 without applying: MIDAS_BUSY, outcome unknown, and the same bill number then goes through once', async () => {
+describe('scripted faults: retried with the same bill number inside the time budget', () => {
+  test('-1 without applying: retried, charged once', async () => {
     const openid = fundedPlayer();
     cloud().injectFault({ op: 'pay', fault: { kind: 'busy' } });
     const r = await call(cloud(), 'pay', { amt: 10 }, { openid });
-    expect(r).toMatchObject({ ok: false, error: { code: 'MIDAS_BUSY', retryable: true, outcome: 'unknown' } });
-    const billNo = !r.ok ? r.error.billNo : undefined;
-    expect(billNo).toMatch(/^mc_/);
-    expect(balanceOf(cloud(), openid)).toBe(100);
-    const retry = await call(cloud(), 'pay', { amt: 10, billNo }, { openid });
-    expect(retry).toMatchObject({ ok: true, data: { billNo, balance: 90 } });
+    expect(r).toMatchObject({ ok: true, data: { state: 'COMPLETED', balance: 90 } });
+    expect(billHistory(billOf(r))).toMatchObject({ sent: 2, applied: 1, errcodes: [-1, 0] });
   });
 
-  test('applied then -1 (the seeds’ ambiguous case): the coins moved once, the retry cannot move them again', async () => {
+  test('applied then -1 (the seeds’ ambiguous case): the retry finds it applied (90012), charged once', async () => {
     const openid = fundedPlayer();
     cloud().injectFault({ op: 'pay', fault: { kind: 'applyThenBusy' } });
     const r = await call(cloud(), 'pay', { amt: 10 }, { openid });
-    expect(r).toMatchObject({ ok: false, error: { code: 'MIDAS_BUSY', outcome: 'unknown' } });
+    expect(r).toMatchObject({ ok: true, data: { state: 'COMPLETED' } });
     expect(balanceOf(cloud(), openid)).toBe(90);
-    const retry = await call(cloud(), 'pay', { amt: 10, billNo: !r.ok ? r.error.billNo : '' }, { openid });
-    expect(!retry.ok && retry.error.code).toBe('BILL_ALREADY_EXISTS');
-    expect(balanceOf(cloud(), openid)).toBe(90);
+    expect(billHistory(billOf(r))).toMatchObject({ applied: 1, errcodes: [-1, 90012] });
   });
 
-  test('a delay past the caller’s timeout: UPSTREAM_TIMEOUT within the function timeout, outcome unknown', async () => {
+  test('a delay past the call timeout: the retry carries the same bill, charged once', async () => {
     const openid = fundedPlayer();
-    cloud().injectFault({ op: 'pay', fault: { kind: 'delay', ms: 1200 } });
-    const inv = await cloud().invoke('pay', { amt: 10 }, { openid }, { MIDAS_CALL_TIMEOUT_MS: '400' });
+    cloud().injectFault({ op: 'pay', fault: { kind: 'delay', ms: 900 } });
+    const inv = await cloud().invoke('pay', { amt: 10 }, { openid }, { MIDAS_CALL_TIMEOUT_MS: '300' });
     // No invocation error: the function answered before the platform's 3 s timeout killed it.
     expect(inv.error).toBeUndefined();
-    expect(inv.result).toMatchObject({ ok: false, error: { code: 'UPSTREAM_TIMEOUT', retryable: true, outcome: 'unknown' } });
-    await new Promise((r) => setTimeout(r, 1200));
-    // The call went through after the caller gave up: exactly why the outcome is "unknown".
+    expect(inv.result).toMatchObject({ ok: true, data: { state: 'COMPLETED' } });
+    await new Promise((r) => setTimeout(r, 1000)); // let the delayed first call land
+    expect(billHistory(billOf(inv.result))).toMatchObject({ applied: 1 });
     expect(balanceOf(cloud(), openid)).toBe(90);
   });
 
-  test('90016 is BILL_IN_PROGRESS, retryable, nothing applied', async () => {
+  test('90016 on a cancel is retried; the cancel lands once', async () => {
     const openid = fundedPlayer();
+    const billNo = await paidBill(openid, 10);
     cloud().injectFault({ op: 'cancelPay', fault: { kind: 'inProgress' } });
-    const paid = await call(cloud(), 'pay', { amt: 10 }, { openid });
-    const billNo = paid.ok ? String(paid.data.billNo) : '';
     const r = await call(cloud(), 'cancelPay', { billNo }, { openid });
-    expect(r).toMatchObject({ ok: false, error: { code: 'BILL_IN_PROGRESS', retryable: true } });
-    expect(balanceOf(cloud(), openid)).toBe(90);
-    expect((await call(cloud(), 'cancelPay', { billNo }, { openid })).ok).toBe(true);
+    expect(r).toMatchObject({ ok: true, data: { state: 'CANCELLED' } });
     expect(balanceOf(cloud(), openid)).toBe(100);
   });
 
-  test('an empty 200 answer is not taken for success: UPSTREAM_BAD_RESPONSE, outcome unknown', async () => {
+  test('an empty 200 answer is not taken for success: the retry learns the truth (90012)', async () => {
     const openid = fundedPlayer();
     cloud().injectFault({ op: 'pay', fault: { kind: 'empty' } });
     const r = await call(cloud(), 'pay', { amt: 10 }, { openid });
-    expect(r).toMatchObject({ ok: false, error: { code: 'UPSTREAM_BAD_RESPONSE', retryable: true, outcome: 'unknown' } });
+    expect(r).toMatchObject({ ok: true, data: { state: 'COMPLETED' } });
+    expect(billHistory(billOf(r))).toMatchObject({ applied: 1, errcodes: [0, 90012] });
+    expect(balanceOf(cloud(), openid)).toBe(90);
   });
 
-  test('an empty answer to getBalance is an error too, not a balance of nothing', async () => {
+  test('an empty answer to getBalance is an error, not a balance of nothing', async () => {
     cloud().injectFault({ op: 'getBalance', fault: { kind: 'empty' } });
     const r = await call(cloud(), 'getBalance', {}, { openid: newOpenid() });
     expect(r).toMatchObject({ ok: false, error: { code: 'UPSTREAM_BAD_RESPONSE', retryable: true } });
     expect(!r.ok && r.error.outcome).toBeUndefined();
   });
 
-  test('a gateway failure is UPSTREAM_UNAVAILABLE', async () => {
+  test('a gateway failure on present is retried', async () => {
     const openid = fundedPlayer();
     cloud().injectFault({ op: 'present', fault: { kind: 'gatewayError' } });
     const r = await call(cloud(), 'present', { toOpenid: openid, presentCounts: 1 }, { source: 'scf' });
-    expect(r).toMatchObject({ ok: false, error: { code: 'UPSTREAM_UNAVAILABLE', retryable: true, outcome: 'unknown' } });
-    expect(balanceOf(cloud(), openid)).toBe(100);
+    expect(r).toMatchObject({ ok: true, data: { state: 'COMPLETED', balance: 101 } });
+  });
+
+  test('a fault that outlasts the budget leaves the order UNKNOWN: told it is being resolved, not failed', async () => {
+    const openid = fundedPlayer();
+    cloud().injectFault({ op: 'pay', fault: { kind: 'busy' }, times: 1000 });
+    const r = await call(cloud(), 'pay', { amt: 10, idempotencyKey: 'stuck-1' }, { openid }, { MIDAS_TIME_BUDGET_MS: '600' });
+    expect(r).toMatchObject({ ok: true, data: { state: 'UNKNOWN', resolving: true } });
+    cloud().backend.clearFaults();
+    // The same key again: this invocation takes the order over and resolves it with the same bill.
+    const again = await call(cloud(), 'pay', { amt: 10, idempotencyKey: 'stuck-1' }, { openid });
+    expect(again).toMatchObject({ ok: true, data: { state: 'COMPLETED', billNo: billOf(r) } });
+    expect(balanceOf(cloud(), openid)).toBe(90);
+  });
+
+  test('definite failures are final: the same key answers the same failure and sends nothing', async () => {
+    const openid = fundedPlayer(5);
+    const first = await call(cloud(), 'pay', { amt: 6, idempotencyKey: 'too-much' }, { openid });
+    expect(first).toMatchObject({ ok: false, error: { code: 'INSUFFICIENT_BALANCE', outcome: 'not_applied' } });
+    const sent = cloud().backend.journal.length;
+    cloud().backend.topUp({ env: 'sandbox', openid }, 100);
+    const again = await call(cloud(), 'pay', { amt: 6, idempotencyKey: 'too-much' }, { openid });
+    expect(again).toMatchObject({ ok: false, error: { code: 'INSUFFICIENT_BALANCE' } });
+    expect(cloud().backend.journal.length).toBe(sent);
+  });
+
+  test('the same key for a different purchase is refused', async () => {
+    const openid = fundedPlayer();
+    await call(cloud(), 'pay', { amt: 10, idempotencyKey: 'k-1' }, { openid });
+    const other = await call(cloud(), 'pay', { amt: 20, idempotencyKey: 'k-1' }, { openid });
+    expect(other).toMatchObject({ ok: false, error: { code: 'IDEMPOTENCY_KEY_REUSED', field: 'idempotencyKey' } });
+    expect(balanceOf(cloud(), openid)).toBe(90);
   });
 });
 

@@ -14,9 +14,12 @@ function failure(env: Record<string, string>): { field?: string; message: string
 }
 
 describe('loadConfig', () => {
-  test('defaults: sandbox, zone 1, 2500 ms', () => {
+  test('defaults: sandbox, zone 1, 1 s per call inside a 2.5 s budget, ledger midas_orders', () => {
     const c = loadConfig(BASE);
-    expect(c).toMatchObject({ env: 'sandbox', offerId: '1450012345', secret: 'sandboxSecret123', defaultZoneId: '1', callTimeoutMs: 2500 });
+    expect(c).toMatchObject({
+      env: 'sandbox', offerId: '1450012345', secret: 'sandboxSecret123', defaultZoneId: '1', callTimeoutMs: 1000,
+      timeBudgetMs: 2500, ledgerCollection: 'midas_orders', reconcileMinAgeMs: 60000, reconcilePayPolicy: 'complete',
+    });
     expect(c.operatorOpenids.size).toBe(0);
   });
 
@@ -38,6 +41,9 @@ describe('loadConfig', () => {
     [{ ...BASE, MIDAS_OPERATOR_OPENIDS: 'oGood0001,bad!' }, 'MIDAS_OPERATOR_OPENIDS'],
     [{ ...BASE, MIDAS_CALL_TIMEOUT_MS: '50' }, 'MIDAS_CALL_TIMEOUT_MS'],
     [{ ...BASE, MIDAS_CALL_TIMEOUT_MS: '2s' }, 'MIDAS_CALL_TIMEOUT_MS'],
+    [{ ...BASE, MIDAS_TIME_BUDGET_MS: '100' }, 'MIDAS_TIME_BUDGET_MS'],
+    [{ ...BASE, MIDAS_LEDGER_COLLECTION: 'a b' }, 'MIDAS_LEDGER_COLLECTION'],
+    [{ ...BASE, MIDAS_RECONCILE_PAY_POLICY: 'maybe' }, 'MIDAS_RECONCILE_PAY_POLICY'],
   ])('%p fails naming %s', (env, variable) => {
     const f = failure(env as Record<string, string>);
     expect(f.field).toBe(variable);

@@ -1,7 +1,7 @@
 import { configJson, FUNCTIONS } from '../../shared/functions';
 import {
   COMMON_PARAMS, OPERATIONS, OPERATION_NAMES, MIDAS_ENVS, allParams, cgiPath, cloudApiName,
-  resolveCgiPath, resolveCloudApiName, toCamelCase, toSnakeCase,
+  resolveCgiPath, resolveCloudApiName, sourceOf, toCamelCase, toSnakeCase,
 } from '../../shared/operations';
 
 describe('operations table', () => {
@@ -45,12 +45,26 @@ describe('operations table', () => {
     expect(OPERATIONS.cancelPay.params.map((p) => `${p.wire}${p.required ? '' : '?'}`)).toEqual(['bill_no', 'pay_item?']);
     expect(OPERATIONS.present.params.map((p) => `${p.wire}${p.required ? '' : '?'}`)).toEqual(['bill_no', 'present_counts']);
   });
+
+  test('bill numbers of pay and present come from the ledger, never from the event', () => {
+    expect(OPERATIONS.pay.params.find((p) => p.wire === 'bill_no')?.source).toBe('ledger');
+    expect(OPERATIONS.present.params.find((p) => p.wire === 'bill_no')?.source).toBe('ledger');
+    expect(sourceOf('cancelPay', COMMON_PARAMS.find((p) => p.wire === 'zone_id')!)).toBe('ledger');
+  });
 });
 
 describe('function manifests', () => {
-  test('each function is granted exactly its own op, production and sandbox', () => {
-    expect(Object.keys(FUNCTIONS).sort()).toEqual([...OPERATION_NAMES].sort());
+  test('each op function is granted exactly its own op, production and sandbox', () => {
+    expect(Object.keys(FUNCTIONS).sort()).toEqual([...OPERATION_NAMES, 'reconcile'].sort());
     expect(configJson('cancelPay')).toEqual({ permissions: { openapi: ['midas.cancelPay', 'midas.cancelPaySandbox'] } });
     expect(configJson('present')).toEqual({ permissions: { openapi: ['midas.present', 'midas.presentSandbox'] } });
+  });
+
+  test('reconcile may re-send every coin-moving op and runs on a 7-field cron timer', () => {
+    expect(configJson('reconcile')).toEqual({
+      permissions: { openapi: ['midas.pay', 'midas.paySandbox', 'midas.present', 'midas.presentSandbox', 'midas.cancelPay', 'midas.cancelPaySandbox'] },
+      triggers: [{ name: 'reconcile', type: 'timer', config: '0 */5 * * * * *' }],
+    });
+    expect(configJson('reconcile').triggers![0]!.config.split(' ')).toHaveLength(7);
   });
 });

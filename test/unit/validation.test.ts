@@ -53,9 +53,15 @@ describe('validateEvent', () => {
       expect(fieldAtFault('cancelPay', { billNo })).toBe(expected);
     });
 
-    test('cancelPay requires it, pay does not (the server makes one)', () => {
+    test('cancelPay requires it; pay and present refuse it (the ledger makes it)', () => {
       expect(fieldAtFault('cancelPay', {})).toBe('billNo');
       expect(fieldAtFault('pay', { amt: 1 })).toBe('ok');
+      expect(fieldAtFault('pay', { amt: 1, billNo: 'B1' })).toBe('billNo');
+      expect(fieldAtFault('present', { toOpenid: 'oPlayer0001', presentCounts: 1, billNo: 'B1' })).toBe('billNo');
+    });
+
+    test('cancelPay takes the zone from the paid order, not the event', () => {
+      expect(fieldAtFault('cancelPay', { billNo: 'B1', zoneId: '2' })).toBe('zoneId');
     });
   });
 
@@ -68,6 +74,23 @@ describe('validateEvent', () => {
       [1, 'zoneId'],
     ])('%p → %s', (zoneId, expected) => {
       expect(fieldAtFault('getBalance', { zoneId })).toBe(expected);
+    });
+  });
+
+  describe('idempotency keys and reasons', () => {
+    test.each([
+      ['buy-42:sword.1', 'ok'],
+      ['x'.repeat(64), 'ok'],
+      ['x'.repeat(65), 'idempotencyKey'],
+      ['has space', 'idempotencyKey'],
+      ['', 'idempotencyKey'],
+    ])('pay idempotencyKey %p → %s', (idempotencyKey, expected) => {
+      expect(fieldAtFault('pay', { amt: 1, idempotencyKey })).toBe(expected);
+    });
+
+    test('present takes a reason, pay does not', () => {
+      expect(fieldAtFault('present', { toOpenid: 'oPlayer0001', presentCounts: 1, reason: 'daily login' })).toBe('ok');
+      expect(fieldAtFault('pay', { amt: 1, reason: 'x' })).toBe('reason');
     });
   });
 

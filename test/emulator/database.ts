@@ -1,0 +1,127 @@
+/**
+ * The cloud database as the gateway serves it to wx-server-sdk and @cloudbase/node-sdk
+ * (SPEC §7): JSON actions `database.*` whose queries and documents are canonical EJSON strings.
+ * Query and update semantics are nedb's (Mongo-style, maintained), not hand-written matching;
+ * with a data directory every collection is an append-only file that survives restarts.
+ */
+import Datastore from '@seald-io/nedb';
+import { EJSON } from 'bson';
+import { existsSync, mkdirSync, readdirSync } from 'fs';
+import path from 'path';
+
+/** What the gateway sends back: `{data}` on success, `{code, message}` for an error. */
+export type DbAnswer = { data: Record<string, unknown> } | { code: string; message: string };
+
+type Doc = Record<string, unknown> & { _id?: unknown };
+
+const COLLECTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+function parseEjson(text: unknown): Doc {
+  if (text === undefined || text === null || text === '') return {};
+  return EJSON.parse(String(text), { relaxed: true }) as Doc;
+}
+
+function toEjson(doc: unknown): string {
+  return EJSON.stringify(doc as Doc, { relaxed: false });
+}
+
+export class CloudDatabase {
+  private collections = new Map<string, Datastore<Doc>>();
+
+  /** @param dataDir where collections persist; in memory when undefined. */
+  constructor(private readonly dataDir?: string) {}
+
+  /** Opens every collection already on disk. */
+  async open(): Promise<void> {
+    if (!this.dataDir) return;
+    mkdirSync(this.dataDir, { recursive: true });
+    for (const f of readdirSync(this.dataDir)) {
+      if (f.endsWith('.db')) await this.load(f.slice(0, -3));
+    }
+  }
+
+  private async load(name: string): Promise<Datastore<Doc>> {
+    const ds = new Datastore<Doc>(this.dataDir ? { filename: path.join(this.dataDir, `${name}.db`) } : {});
+    await ds.loadDatabaseAsync();
+    this.collections.set(name, ds);
+    return ds;
+  }
+
+  async createCollection(name: string): Promise<boolean> {
+    if (!COLLECTION_NAME.test(name)) throw new Error(`bad collection name ${name}`);
+    if (this.collections.has(name)) return false;
+    await this.load(name);
+    return true;
+  }
+
+  hasCollection(name: string): boolean {
+    return this.collections.has(name) || (this.dataDir !== undefined && existsSync(path.join(this.dataDir, `${name}.db`)));
+  }
+
+  /** Every document of a collection, for tests and the emulator's own checks. */
+  async all(name: string): Promise<Doc[]> {
+    const ds = this.collections.get(name);
+    return ds ? ds.findAsync({}) : [];
+  }
+
+  async close(): Promise<void> {
+    for (const ds of this.collections.values()) {
+      if (this.dataDir) await ds.compactDatafileAsync();
+    }
+    this.collections.clear();
+  }
+
+  /** Handles one `database.*` action as the gateway receives it. */
+  async handle(action: string, params: Record<string, unknown>): Promise<DbAnswer> {
+    const name = String(params.collectionName ?? '');
+    if (action === 'database.addCollection') {
+      if (!COLLECTION_NAME.test(name)) return { code: 'INVALID_PARAM', message: 'invalid collection name' };
+      return (await this.createCollection(name))
+        ? { data: {} }
+        : { code: 'DATABASE_COLLECTION_ALREADY_EXIST', message: `collection ${name} already exists` };
+    }
+    if (params.transactionId) return { code: 'INVALID_ACTION', message: 'transactions are not used by this project and not emulated' };
+    const ds = this.collections.get(name);
+    if (!ds) return { code: 'DATABASE_COLLECTION_NOT_EXIST', message: `collection ${name} does not exist` };
+    const query = parseEjson(params.query);
+    try {
+      switch (action) {
+        case 'database.insertDocument': {
+          const docs = (params.data as unknown[]).map(parseEjson);
+          const inserted = await ds.insertAsync(docs);
+          return { data: { insertedIds: (Array.isArray(inserted) ? inserted : [inserted]).map((d) => d._id) } };
+        }
+        case 'database.getDocument': {
+          let cursor = ds.findAsync(query);
+          if (params.order) cursor = cursor.sort(parseEjson(params.order) as Record<string, 1 | -1>);
+          if (params.offset) cursor = cursor.skip(Number(params.offset));
+          cursor = cursor.limit(params.multi === false ? 1 : Math.min(Number(params.limit ?? 100), 1000));
+          if (params.projection) cursor = cursor.projection(parseEjson(params.projection) as Record<string, 0 | 1>);
+          const list = await cursor;
+          return { data: { list: list.map(toEjson), limit: params.limit ?? 100, offset: params.offset ?? 0 } };
+        }
+        case 'database.modifyDocument': {
+          const data = parseEjson(params.data);
+          // With merge the data holds update operators ($set, $inc…); without (doc.set) it is a
+          // whole document that replaces the match. nedb reads both forms the same way Mongo does.
+          const r = await ds.updateAsync(query, data, { multi: params.multi !== false, upsert: params.upsert === true });
+          const upsertId = r.upsert && r.affectedDocuments && !Array.isArray(r.affectedDocuments) ? (r.affectedDocuments as Doc)._id : null;
+          return { data: { updated: r.upsert ? 0 : r.numAffected, upsert_id: upsertId } };
+        }
+        case 'database.removeDocument':
+          return { data: { deleted: await ds.removeAsync(query, { multi: params.multi !== false }) } };
+        case 'database.calculateDocument':
+          return { data: { total: await ds.countAsync(query) } };
+        default:
+          return { code: 'INVALID_ACTION', message: `action ${action} is not emulated` };
+      }
+    } catch (e) {
+      const err = e as { errorType?: string; key?: unknown; message?: string };
+      if (err.errorType === 'uniqueViolated') {
+        // The shape TCB answers with for a duplicate _id (MongoDB's E11000).
+        return { code: 'DATABASE_REQUEST_FAILED', message: `E11000 duplicate key error collection: ${name} index: _id_ dup key: { _id: ${JSON.stringify(err.key)} }` };
+      }
+      return { code: 'DATABASE_REQUEST_FAILED', message: err.message ?? String(e) };
+    }
+  }
+}
