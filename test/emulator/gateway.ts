@@ -50,7 +50,7 @@ function sendProto(res: http.ServerResponse, buf: Buffer): void {
 export class Gateway {
   private server?: http.Server;
   /** Every openapi call seen: which function, which name. Tests assert on it. */
-  readonly calls: { fn?: string; apiName: string; permitted: boolean }[] = [];
+  readonly calls: { fn?: string; apiName: string; permitted: boolean; billNo?: string }[] = [];
 
   constructor(private readonly opts: GatewayOptions) {}
 
@@ -149,8 +149,9 @@ export class Gateway {
     }
     const apiName = form.get('apiName')?.toString('utf8') ?? '';
     const permitted = this.permissions(fn).has(apiName);
-    this.calls.push({ ...(fn !== undefined && { fn }), apiName, permitted });
     const request = decodeCommApiData(form.get('requestData') ?? Buffer.alloc(0));
+    const billNo = typeof request.params.bill_no === 'string' ? request.params.bill_no : undefined;
+    this.calls.push({ ...(fn !== undefined && { fn }), apiName, permitted, ...(billNo !== undefined && { billNo }) });
     const target = resolveCloudApiName(apiName);
     if (!target) {
       // A name the SDK does not know: it serialised the signature object as is, secret inside.

@@ -128,15 +128,12 @@ export class FunctionRunner {
     };
   }
 
-  /** Starts a fresh instance of `name` (a cold start) and waits until its bundle is loaded. */
-  async spawn(name: string, functionEnv: Record<string, string> = {}): Promise<Instance> {
+  /** Starts a fresh instance of `name` (a cold start); it is in the pool at once, loading. */
+  private create(name: string, functionEnv: Record<string, string>): Instance {
     const bundle = path.join(this.opts.functionsDir, name, 'index.js');
     const inst = new Instance(bundle, this.platformEnv(name, functionEnv));
     const key = this.poolKey(name, functionEnv);
-    const pool = this.pools.get(key) ?? [];
-    pool.push(inst);
-    this.pools.set(key, pool);
-    await inst.ready;
+    this.pools.set(key, [...(this.pools.get(key) ?? []), inst]);
     return inst;
   }
 
@@ -153,9 +150,10 @@ export class FunctionRunner {
     const functionEnv = options.functionEnv ?? {};
     const pool = (this.pools.get(this.poolKey(name, functionEnv)) ?? []).filter((i) => !i.dead);
     this.pools.set(this.poolKey(name, functionEnv), pool);
+    // Reserved before any await, so concurrent calls never share an instance.
     let inst = pool.find((i) => !i.busy);
     const cold = !inst;
-    inst ??= await this.spawn(name, functionEnv);
+    inst ??= this.create(name, functionEnv);
     inst.busy = true;
 
     const source = player.source ?? 'wx_client';
@@ -174,6 +172,7 @@ export class FunctionRunner {
     const timeoutMs = options.timeoutMs ?? 3000;
     let timer: NodeJS.Timeout | undefined;
     try {
+      await inst.ready;
       const answer = await Promise.race([
         inst.invoke(platformEvent, env),
         new Promise<'timeout'>((r) => {

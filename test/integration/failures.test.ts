@@ -4,7 +4,7 @@
  * documented one, and money is never lost or doubled.
  */
 import { GENERIC_MESSAGE } from '../../shared/errors';
-import { balanceOf, call, newOpenid, useLocalCloud } from './helpers';
+import { balanceOf, billOf, call, newOpenid, useLocalCloud } from './helpers';
 
 const cloud = useLocalCloud();
 
@@ -74,8 +74,6 @@ function billHistory(billNo: string) {
   const calls = cloud().backend.journal.filter((j) => j.params.bill_no === billNo);
   return { sent: calls.length, applied: calls.filter((j) => j.applied).length, errcodes: calls.map((j) => j.errcode) };
 }
-
-const billOf = (r: unknown) => String((r as { data: { billNo: string } }).data.billNo);
 
 describe('cancelPay rules', () => {
   test('only the payer’s own bill can be cancelled', async () => {

@@ -37,3 +37,17 @@ export async function call(cloud: LocalCloud, fn: string, data: unknown, player:
 export function balanceOf(cloud: LocalCloud, openid: string, env: MidasEnv = 'sandbox', zoneId = '1'): number {
   return cloud.backend.balance({ env, openid, zoneId });
 }
+
+/** The bill number of a successful pay/present answer. */
+export function billOf(r: unknown): string {
+  return String((r as { data: { billNo: string } }).data.billNo);
+}
+
+/** Waits until `check` holds (polling), or fails after `timeoutMs`. */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -2,7 +2,7 @@
  * Every op through the BUILT bundles and the real wx-server-sdk, against the local cloud.
  */
 import type { MidasEnv } from '../../shared/operations';
-import { balanceOf, call, newOpenid, useLocalCloud } from './helpers';
+import { balanceOf, billOf, call, newOpenid, useLocalCloud } from './helpers';
 
 const cloud = useLocalCloud();
 
