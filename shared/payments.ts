@@ -146,10 +146,11 @@ function errorRecord(e: MidasCloudError): Order['lastError'] {
 /** Moves the order to `state` if this session still holds it; returns the order as it is now. */
 async function settle(s: Session, order: Order, state: OrderState, patch: Partial<Order>): Promise<Order> {
   const t = s.now();
-  const next: Order = { ...order, ...patch, state, leaseId: '', leaseUntil: 0, updatedAt: t, resolvedAt: FINAL_STATES.has(state) ? t : null };
-  const { _id: _ignored, ...fields } = next;
+  // Only what changes is written: the attempt counters were incremented in the ledger itself.
+  const change: Partial<Order> = { ...patch, state, leaseId: '', leaseUntil: 0, updatedAt: t, resolvedAt: FINAL_STATES.has(state) ? t : null };
+  const next: Order = { ...order, ...change };
   try {
-    if (await s.deps.ledger.update(order._id, { leaseId: s.leaseId }, fields)) return next;
+    if (await s.deps.ledger.update(order._id, { leaseId: s.leaseId }, change)) return next;
     return (await s.deps.ledger.get(order._id)) ?? next;
   } catch (e) {
     // The ledger failed after Midas answered. The outcome we know is still the truth; the

@@ -142,6 +142,8 @@ describe('scripted faults: retried with the same bill number inside the time bud
     const r = await call(cloud(), 'pay', { amt: 10 }, { openid });
     expect(r).toMatchObject({ ok: true, data: { state: 'COMPLETED', balance: 90 } });
     expect(billHistory(billOf(r))).toMatchObject({ sent: 2, applied: 1, errcodes: [-1, 0] });
+    const order = (await cloud().database.all('midas_orders')).find((o) => o._id === billOf(r));
+    expect(order).toMatchObject({ state: 'COMPLETED', attempts: 2, lastError: null, leaseId: '' });
   });
 
   test('applied then -1 (the seeds’ ambiguous case): the retry finds it applied (90012), charged once', async () => {
