@@ -2,28 +2,39 @@
  * `npm start`: the local cloud with the emulated Midas backend, a seeded sandbox player, and an
  * HTTP stand-in for wx.cloud.callFunction. Runs until stopped (Ctrl-C).
  */
+import path from 'path';
 import { LocalCloud } from '../test/emulator/local-cloud';
+import { ROOT } from '../test/emulator/paths';
 
 const PORT = Number(process.env.PORT ?? 8787);
+/** Where the cloud database and the Midas accounts live between runs. */
+const DATA_DIR = path.resolve(process.env.LOCAL_CLOUD_DIR ?? path.join(ROOT, '.local-cloud'));
 const PLAYER = process.env.LOCAL_PLAYER_OPENID ?? 'oLocalPlayer_000000000000001';
 const SEED_COINS = 1000;
 
 async function main(): Promise<void> {
-  const cloud = await LocalCloud.start({ port: PORT });
-  cloud.backend.topUp({ env: 'sandbox', openid: PLAYER }, SEED_COINS);
+  const cloud = await LocalCloud.start({ port: PORT, dataDir: DATA_DIR });
+  const seeded = cloud.backend.account({ env: 'sandbox', openid: PLAYER }).saveAmt === 0;
+  if (seeded) cloud.backend.topUp({ env: 'sandbox', openid: PLAYER }, SEED_COINS);
   const url = cloud.url;
   const curl = (name: string, data: object, player: object = { openid: PLAYER }) =>
     `curl -s ${url}/callFunction -H 'content-type: application/json' -d '${JSON.stringify({ name, data, player })}'`;
 
   console.log(`midas-cloud local cloud on ${url} (cloud env "${cloud.envId}", Midas sandbox, offer ${cloud.app.offerId}, appid ${cloud.app.appid})
-Seeded sandbox player ${PLAYER} with ${SEED_COINS} coins. Secrets are random for this run.
+${seeded ? `Seeded sandbox player ${PLAYER} with ${SEED_COINS} coins.` : `Sandbox player ${PLAYER} has ${cloud.backend.balance({ env: 'sandbox', openid: PLAYER })} coins.`} Secrets are random for this run.
+Data (cloud database, Midas accounts) persists in ${DATA_DIR}; delete it to start afresh.
 
 Call a function as wx.cloud.callFunction would (POST the function's name, its data and the player):
   ${curl('getBalance', {})}
-  ${curl('pay', { amt: 30, payItem: 'sword' })}
+  ${curl('pay', { amt: 30, payItem: 'sword', idempotencyKey: 'buy-sword-1' })}
   ${curl('cancelPay', { billNo: '<billNo from pay>' })}
   ${curl('present', { toOpenid: PLAYER, presentCounts: 50 }, { source: 'scf' })}
+  ${curl('reconcile', {}, { source: 'wx_trigger' })}
 "player" takes openid, appid, clientIp and source (wx_client by default; scf or wx_trigger for trusted callers).
+
+Stuck orders, as an operator sees them from outside the cloud:
+  TCB_ENV=${cloud.envId} TENCENTCLOUD_SECRETID=local TENCENTCLOUD_SECRETKEY=local TCB_SERVICE_URL=${url}/admin npm run orders -- list
+  (then: npm run orders -- resolve [orderId…]; the reconcile function also runs on its timer in the cloud)
 
 Emulator controls:
   curl -s ${url}/__emulator/topup -H 'content-type: application/json' -d '{"openid":"${PLAYER}","coins":100}'
