@@ -254,3 +254,47 @@ describe('randomized run', () => {
     expect(cloud().backend.journal.some((j) => j.fault === 'applyThenBusy' && j.applied)).toBe(true);
   }, 180_000);
 });
+
+describe('every scripted fault × pay, present, cancel', () => {
+  const faults: Fault[] = [
+    { kind: 'busy' },
+    { kind: 'applyThenBusy' },
+    { kind: 'delay', ms: 500 },
+    { kind: 'inProgress' },
+    { kind: 'empty' },
+    { kind: 'gatewayError' },
+  ];
+  const env = { MIDAS_CALL_TIMEOUT_MS: '250' };
+
+  describe.each(faults)('$kind', (fault) => {
+    test('pay: COMPLETED, charged once', async () => {
+      const openid = fundedPlayer(100);
+      cloud().injectFault({ op: 'pay', fault });
+      const r = await call(cloud(), 'pay', { amt: 10 }, { openid }, env);
+      expect(r).toMatchObject({ ok: true, data: { state: 'COMPLETED' } });
+      await waitFor('calls to land', () => cloud().backend.journal.filter((j) => j.params.bill_no === billOf(r)).length >= 2);
+      expect(cloud().backend.journal.filter((j) => j.params.bill_no === billOf(r) && j.applied)).toHaveLength(1);
+      expect(balanceOf(cloud(), openid)).toBe(90);
+    });
+
+    test('present: COMPLETED, gifted once', async () => {
+      const openid = newOpenid();
+      cloud().injectFault({ op: 'present', fault });
+      const r = await call(cloud(), 'present', { toOpenid: openid, presentCounts: 4 }, { source: 'scf' }, env);
+      expect(r).toMatchObject({ ok: true, data: { state: 'COMPLETED' } });
+      await waitFor('calls to land', () => cloud().backend.journal.filter((j) => j.params.bill_no === billOf(r)).length >= 2);
+      expect(balanceOf(cloud(), openid)).toBe(4);
+    });
+
+    test('cancelPay: CANCELLED, refunded once', async () => {
+      const openid = fundedPlayer(100);
+      const paid = await call(cloud(), 'pay', { amt: 10 }, { openid }, env);
+      cloud().injectFault({ op: 'cancelPay', fault });
+      const r = await call(cloud(), 'cancelPay', { billNo: billOf(paid) }, { openid }, env);
+      expect(r).toMatchObject({ ok: true, data: { state: 'CANCELLED' } });
+      await waitFor('calls to land', () => cloud().backend.journal.filter((j) => j.op === 'cancelPay' && j.params.bill_no === billOf(paid)).length >= 2);
+      expect(cloud().backend.journal.filter((j) => j.op === 'cancelPay' && j.params.bill_no === billOf(paid) && j.applied)).toHaveLength(1);
+      expect(balanceOf(cloud(), openid)).toBe(100);
+    });
+  });
+});
