@@ -114,14 +114,17 @@ type AttemptOutcome =
  * attempt is counted in the ledger before it is sent. `alreadyDone` is the error that means
  * an earlier attempt went through (90012 for pay/present, 90015 for a cancel).
  */
-async function attempts(s: Session, order: Order, op: OperationName, values: CallValues, alreadyDone: ErrorCode): Promise<AttemptOutcome> {
+async function attempts(s: Session, order: Order, op: OperationName, values: CallValues, alreadyDone: ErrorCode, firstCounted: boolean): Promise<AttemptOutcome> {
   const { deps, now } = s;
   const sleep = deps.sleep ?? defaultSleep;
   const random = deps.random ?? Math.random;
   const counter = op === 'cancelPay' ? 'cancelAttempts' : 'attempts';
   for (let n = 0; ; n++) {
-    const owned = await deps.ledger.update(order._id, { leaseId: s.leaseId }, { updatedAt: now() }, { [counter]: 1 });
-    if (!owned) return { kind: 'lostLease' };
+    // The write that made the order ours (insert or claim) counted the first attempt already.
+    if (n > 0 || !firstCounted) {
+      const owned = await deps.ledger.update(order._id, { leaseId: s.leaseId }, { updatedAt: now() }, { [counter]: 1 });
+      if (!owned) return { kind: 'lostLease' };
+    }
     const remaining = s.deadline - now() - FINAL_WRITE_RESERVE_MS;
     let error: MidasCloudError;
     try {
@@ -160,9 +163,12 @@ async function settle(s: Session, order: Order, state: OrderState, patch: Partia
   }
 }
 
-/** Drives a PENDING order (held by this session) to COMPLETED, FAILED or UNKNOWN. */
-export async function drivePayment(s: Session, order: Order): Promise<Order> {
-  const r = await attempts(s, order, order.kind, order.call, 'BILL_ALREADY_EXISTS');
+/**
+ * Drives a PENDING order (held by this session) to COMPLETED, FAILED or UNKNOWN.
+ * `firstCounted`: the write that took the order already counted the first attempt.
+ */
+export async function drivePayment(s: Session, order: Order, firstCounted = false): Promise<Order> {
+  const r = await attempts(s, order, order.kind, order.call, 'BILL_ALREADY_EXISTS', firstCounted);
   switch (r.kind) {
     case 'done': {
       const result: NonNullable<Order['result']> = {};
@@ -180,10 +186,10 @@ export async function drivePayment(s: Session, order: Order): Promise<Order> {
 }
 
 /** Drives a CANCELLING order (held by this session) to CANCELLED, back to COMPLETED, or leaves it CANCELLING. */
-export async function driveCancel(s: Session, order: Order): Promise<{ order: Order; error?: MidasCloudError }> {
+export async function driveCancel(s: Session, order: Order, firstCounted = false): Promise<{ order: Order; error?: MidasCloudError }> {
   const { openid, appid, zoneId, userIp, billNo, payItem } = order.call;
   const values: CallValues = { openid, appid, zoneId, userIp, billNo, payItem };
-  const r = await attempts(s, order, 'cancelPay', values, 'BILL_ALREADY_CANCELLED');
+  const r = await attempts(s, order, 'cancelPay', values, 'BILL_ALREADY_CANCELLED', firstCounted);
   switch (r.kind) {
     case 'done':
       return { order: await settle(s, order, 'CANCELLED', { lastError: null }) };
@@ -197,12 +203,16 @@ export async function driveCancel(s: Session, order: Order): Promise<{ order: Or
   }
 }
 
-/** Takes an open order whose lease ran out (a crashed or finished invocation). */
-export async function claim(s: Session, order: Order, to: OrderState = order.state): Promise<Order | undefined> {
+/**
+ * Takes an order whose lease ran out (a crashed or finished invocation), counting the first
+ * attempt of what this session will send in the same write.
+ */
+export async function claim(s: Session, order: Order, to: OrderState = order.state, willSend = true): Promise<Order | undefined> {
   const t = s.now();
   const patch = { state: to, leaseId: s.leaseId, leaseUntil: leaseUntil(s), updatedAt: t };
-  const ok = await s.deps.ledger.update(order._id, { states: [order.state], leaseExpiredBy: t }, patch);
-  return ok ? { ...order, ...patch } : undefined;
+  const counter = to === 'CANCELLING' ? 'cancelAttempts' : 'attempts';
+  const ok = await s.deps.ledger.update(order._id, { states: [order.state], leaseExpiredBy: t }, patch, willSend ? { [counter]: 1 } : {});
+  return ok ? { ...order, ...patch, [counter]: order[counter] + (willSend ? 1 : 0) } : undefined;
 }
 
 function sameRequest(a: Order, b: Order): boolean {
@@ -249,7 +259,7 @@ export async function placeOrder(kind: 'pay' | 'present', event: unknown, deps: 
     ...((fields.appRemark ?? fields[REASON_FIELD]) !== undefined && { reason: String(fields.appRemark ?? fields[REASON_FIELD]) }),
     ...(key !== undefined && { idempotencyKey: key }),
     call,
-    attempts: 0,
+    attempts: 1, // the first attempt follows this insert at once
     cancelAttempts: 0,
     leaseId: s.leaseId,
     leaseUntil: leaseUntil(s),
@@ -261,7 +271,7 @@ export async function placeOrder(kind: 'pay' | 'present', event: unknown, deps: 
   };
 
   const { inserted, order: current } = await deps.ledger.insertOnce(order);
-  if (inserted) return outcome(await drivePayment(s, current));
+  if (inserted) return outcome(await drivePayment(s, current, true));
   if (!sameRequest(current, order)) {
     throw new MidasCloudError('IDEMPOTENCY_KEY_REUSED', `${IDEMPOTENCY_KEY_FIELD} was used before for a different request`, { field: IDEMPOTENCY_KEY_FIELD });
   }
@@ -278,7 +288,7 @@ async function followExisting(s: Session, order: Order): Promise<Order> {
   while (current && !FINAL_STATES.has(current.state) && current.state !== 'CANCELLING') {
     if (current.leaseUntil < s.now()) {
       const mine = await claim(s, current, 'PENDING');
-      if (mine) return drivePayment(s, mine);
+      if (mine) return drivePayment(s, mine, true);
     }
     if (s.now() + POLL_MS > s.deadline) break;
     await sleep(POLL_MS);
@@ -315,7 +325,7 @@ export async function cancelOrder(event: unknown, deps: PaymentDeps): Promise<Or
     // Another invocation is cancelling it right now: report where it stands.
     return viewOf((await deps.ledger.get(billNo)) ?? order);
   }
-  const r = await driveCancel(s, mine);
+  const r = await driveCancel(s, mine, true);
   if (r.error) throw Object.assign(r.error, { billNo });
   return viewOf(r.order);
 }

@@ -81,7 +81,7 @@ export async function reconcile(req: ReconcileRequest, deps: PaymentDeps): Promi
     }
     const age = s.now() - order.createdAt;
     const expired = from === 'CANCELLING' ? age > BILL_VALIDITY_SECONDS * 1000 : age > RESOLVE_DEADLINE_MS;
-    const mine = await claim(s, order, from === 'UNKNOWN' ? 'PENDING' : from);
+    const mine = await claim(s, order, from === 'UNKNOWN' ? 'PENDING' : from, !expired);
     if (!mine) {
       report.skipped.push({ orderId: order._id, why: 'busy' });
       continue;
@@ -91,12 +91,12 @@ export async function reconcile(req: ReconcileRequest, deps: PaymentDeps): Promi
       to = await finishExpired(s, mine);
       deps.log?.({ event: 'order_expired', orderId: order._id, kind: order.kind, openid: order.openid, amount: order.amount, state: to.state });
     } else if (from === 'CANCELLING') {
-      to = (await driveCancel(s, mine)).order;
+      to = (await driveCancel(s, mine, true)).order;
     } else {
-      to = await drivePayment(s, mine);
+      to = await drivePayment(s, mine, true);
       if (to.state === 'COMPLETED' && to.kind === 'pay' && deps.config.reconcilePayPolicy === 'refund') {
         const again = await claim(s, to, 'CANCELLING');
-        if (again) to = (await driveCancel(s, again)).order;
+        if (again) to = (await driveCancel(s, again, true)).order;
       }
     }
     report.resolved.push({ orderId: order._id, from, to: to.state });
