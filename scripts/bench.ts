@@ -17,6 +17,7 @@ import { FUNCTIONS_DIR, ROOT } from '../test/emulator/paths';
 import { bundleOptions } from './build-lib';
 
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 12);
+const THROUGHPUT_SECONDS = Number(process.env.BENCH_THROUGHPUT_SECONDS ?? 4);
 const WARM_CALLS = Number(process.env.BENCH_WARM_CALLS ?? 300);
 const WARMUP = 30;
 const OUT = path.join(ROOT, '.build', 'bench');
@@ -60,16 +61,26 @@ async function buildBare(dir: string): Promise<void> {
 let seq = 0;
 const billNo = (tag: string) => `bench_${tag}_${process.pid}_${++seq}`;
 
-/** The event of one call of `op`; for cancelPay a bill is made first, outside the timing. */
+const bareClouds = new WeakSet<LocalCloud>();
+const isBare = (c: LocalCloud) => bareClouds.has(c);
+
+/** The event of one call of `op`; for cancelPay a paid order is made first, outside the timing. */
 async function eventFor(cloud: LocalCloud, op: OperationName): Promise<Record<string, unknown>> {
   switch (op) {
     case 'getBalance':
       return {};
+    // Our functions make the bill number themselves (the ledger's); the bare bundle is given one.
     case 'pay':
-      return { amt: 1, billNo: billNo('pay') };
+      return isBare(cloud) ? { amt: 1, billNo: billNo('pay') } : { amt: 1 };
     case 'present':
-      return { toOpenid: PLAYER, presentCounts: 1, billNo: billNo('present') };
+      return isBare(cloud) ? { toOpenid: PLAYER, presentCounts: 1, billNo: billNo('present') } : { toOpenid: PLAYER, presentCounts: 1 };
     case 'cancelPay': {
+      if (!isBare(cloud)) {
+        // Ours cancels only what its ledger holds as paid: pay through our own function first.
+        const paid = (await cloud.invoke('pay', { amt: 1 }, { openid: PLAYER })).result as { ok: boolean; data?: { billNo: string } };
+        if (!paid.ok || !paid.data) throw new Error(`bench setup pay failed: ${JSON.stringify(paid)}`);
+        return { billNo: paid.data.billNo };
+      }
       const b = billNo('cancel');
       const params = { openid: PLAYER, appid: cloud.app.appid, offer_id: cloud.app.offerId, ts: cloud.backend.now(), zone_id: '1', pf: 'android', amt: 1, bill_no: b };
       await cloud.backend.handle('pay', 'sandbox', { ...params, sig: midasSig(params, cgiPath('pay', 'sandbox'), cloud.app.secrets.sandbox) });
@@ -126,13 +137,16 @@ async function main(): Promise<void> {
 
   const cloud = await LocalCloud.start();
   const bareCloud = await LocalCloud.start({ functionsDir: bareDir });
+  bareClouds.add(bareCloud);
   for (const c of [cloud, bareCloud]) c.backend.topUp({ env: 'sandbox', openid: PLAYER }, 10_000_000);
 
   console.log('\nCold start: fresh process, load + first call answered (ms, median / p90)');
   console.log('  function       ours median   bare median   overhead |  ours p90   bare p90');
   const warmRows: string[] = [];
+  const warmMedians: Partial<Record<OperationName, { ours: number; bare: number }>> = {};
   for (const op of OPERATION_NAMES) {
     const { cold, warm } = await measure(cloud, bareCloud, op);
+    warmMedians[op] = { ours: stats(warm.ours).median, bare: stats(warm.bare).median };
     const co = stats(cold.ours);
     const cb = stats(cold.bare);
     console.log(`  ${op.padEnd(11)} ${fmt(co.median)}     ${fmt(cb.median)}    ${pct(co.median, cb.median)} | ${fmt(co.p90)}  ${fmt(cb.p90)}`);
@@ -143,6 +157,36 @@ async function main(): Promise<void> {
   console.log('\nWarm per-call latency (ms; invoke → answer, through the local cloud)');
   console.log('  function       ours median   bare median   overhead |  ours mean  bare mean |  ours p90   bare p90');
   for (const row of warmRows) console.log(row);
+
+  // The ledger: pay, present and cancel write the order before the call and settle it after.
+  console.log('\nThe order ledger (warm medians from above; ms)');
+  for (const op of ['pay', 'present', 'cancelPay'] as const) {
+    const m = warmMedians[op]!;
+    console.log(`  ${op.padEnd(11)} added by the ledger per call: ${fmt(m.ours - m.bare)}  (${fmt(m.ours)} with ledger vs ${fmt(m.bare)} bare)`);
+  }
+  console.log(`\nPay throughput through the local cloud, ${THROUGHPUT_SECONDS} s per row (pays/s; each client a function instance)`);
+  console.log('  clients   with ledger   bare SDK');
+  for (const clients of [1, 2, 4]) {
+    const rate = async (c: LocalCloud) => {
+      let done = 0;
+      const end = performance.now() + THROUGHPUT_SECONDS * 1000;
+      await Promise.all(
+        Array.from({ length: clients }, async () => {
+          while (performance.now() < end) {
+            const inv = await c.invoke('pay', await eventFor(c, 'pay'), { openid: PLAYER });
+            const r = inv.result as { ok?: boolean; errCode?: number } | undefined;
+            if (inv.error || !(r?.ok === true || r?.errCode === 0)) throw new Error(`throughput: ${JSON.stringify(inv)}`);
+            done += 1;
+          }
+        }),
+      );
+      await c.runner.close();
+      return done / THROUGHPUT_SECONDS;
+    };
+    const ours = await rate(cloud);
+    const bare = await rate(bareCloud);
+    console.log(`  ${String(clients).padStart(7)}   ${ours.toFixed(0).padStart(11)}   ${bare.toFixed(0).padStart(8)}`);
+  }
 
   // Bundled vs installed wx-server-sdk, for the deployment decision (README).
   const extDir = path.join(OUT, 'external');
