@@ -36,6 +36,12 @@ Stuck orders, as an operator sees them from outside the cloud:
   TCB_ENV=${cloud.envId} TENCENTCLOUD_SECRETID=local TENCENTCLOUD_SECRETKEY=local TCB_SERVICE_URL=${url}/admin npm run orders -- list
   (then: npm run orders -- resolve [orderId…]; the reconcile function also runs on its timer in the cloud)
 
+An Android app's balance through YSDK (log in first to get an openkey):
+  curl -s ${url}/__emulator/ysdk/login -H 'content-type: application/json' -d '{"openid":"oAndroid01","login":"qq"}'
+  curl -s ${url}/callFunction -H 'content-type: application/json' -d '{"name":"ysdkBalance","data":{"login":"qq","openid":"oAndroid01","openkey":"<openkey>","pf":"myapp_m_qq-00000000-android-00000000-ysdk","pfkey":"pfkey01"},"player":{"source":"wx_http"}}'
+  curl -s ${url}/__emulator/ysdk/topup -H 'content-type: application/json' -d '{"openid":"oAndroid01","coins":60,"delayMs":20000}'
+    (then add "afterTopUp":{"saveAmt":<before>} to poll until it arrives: every 15 s, at most 2 min)
+
 Emulator controls:
   curl -s ${url}/__emulator/topup -H 'content-type: application/json' -d '{"openid":"${PLAYER}","coins":100}'
   curl -s '${url}/__emulator/balance?openid=${PLAYER}'

@@ -24,6 +24,9 @@ export const ERROR_CODES = {
   IDEMPOTENCY_KEY_REUSED: { retryable: false, expose: true },
   ORDER_NOT_CANCELLABLE: { retryable: false, expose: true },
   LEDGER_UNAVAILABLE: { retryable: true, expose: true },
+  // YSDK (Android apps)
+  YSDK_BAD_PARAMS: { retryable: false, expose: true },
+  YSDK_LOGIN_INVALID: { retryable: false, expose: true },
   // integration faults: the deployment is wrong, a client can do nothing about it
   MIDAS_SIGNATURE_REJECTED: { retryable: false, expose: false },
   MIDAS_PERMISSION_DENIED: { retryable: false, expose: false },

@@ -19,6 +19,8 @@ export const FUNCTIONS = {
   present: { calls: ['present'] },
   // Re-sends bills of open orders: every coin-moving op. Every 5 minutes.
   reconcile: { calls: ['pay', 'present', 'cancelPay'], triggers: [{ name: 'reconcile', type: 'timer', config: '0 */5 * * * * *' }] },
+  // Android apps: YSDK over HTTPS, no openapi.
+  ysdkBalance: { calls: [] },
 } as const satisfies Record<string, FunctionManifest>;
 
 export type FunctionName = keyof typeof FUNCTIONS;

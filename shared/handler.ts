@@ -10,32 +10,64 @@ import { Ledger } from './ledger';
 import { getBalance, isClientCall, isTrustedCaller } from './operation';
 import { cancelOrder, placeOrder, type PaymentDeps } from './payments';
 import { parseReconcileEvent, reconcile } from './reconcile';
-import { callerFromContext, type WxCloud } from './wxcloud';
+import { callerFromContext, type Caller, type WxCloud } from './wxcloud';
+import { loadYsdkConfig, pollAfterTopUp, validateYsdkPlayer, ysdkGetBalance, type YsdkConfig } from './ysdk';
 
 /** The one response shape of every function, for success and failure. */
 export type FunctionResponse<T = Record<string, unknown>> = { ok: true; data: T } | { ok: false; error: ClientError };
 
 type Log = (line: string) => void;
-type Runner = (event: unknown, deps: PaymentDeps) => Promise<unknown>;
+
+/** What a function's runner can ask for; configuration is read only by the functions that need it. */
+interface RunContext {
+  caller: Caller;
+  log: (entry: Record<string, unknown>) => void;
+  payments(): PaymentDeps;
+  ysdk(): YsdkConfig;
+}
 
 function forbidden(what: string): MidasCloudError {
   return new MidasCloudError('FORBIDDEN', `${what} may only be called by a timer, another cloud function or an operator`);
 }
 
-const RUNNERS: Record<FunctionName, Runner> = {
-  getBalance: (event, deps) => getBalance(event, deps),
-  pay: (event, deps) => placeOrder('pay', event, deps),
-  present: (event, deps) => {
+const RUNNERS: Record<FunctionName, (event: unknown, ctx: RunContext) => Promise<unknown>> = {
+  getBalance: (event, ctx) => getBalance(event, ctx.payments()),
+  pay: (event, ctx) => placeOrder('pay', event, ctx.payments()),
+  present: (event, ctx) => {
+    const deps = ctx.payments();
     if (!isTrustedCaller(deps.caller, deps.config)) throw forbidden('present');
     return placeOrder('present', event, deps);
   },
-  cancelPay: (event, deps) => cancelOrder(event, deps),
+  cancelPay: (event, ctx) => cancelOrder(event, ctx.payments()),
   // The reconciler only finishes what the ledger already holds; still, players do not run it.
-  reconcile: (event, deps) => {
+  reconcile: (event, ctx) => {
+    const deps = ctx.payments();
     if (isClientCall(deps.caller) && !isTrustedCaller(deps.caller, deps.config)) throw forbidden('reconcile');
     return reconcile(parseReconcileEvent(event), deps);
   },
+  ysdkBalance: (event, ctx) => ysdkBalance(event, ctx),
 };
+
+/**
+ * `ysdkBalance`: the balance of a native Android player from the tokens of its YSDK login; with
+ * `afterTopUp: {saveAmt}` it polls until the top-up has arrived (the seed's delay rule).
+ */
+async function ysdkBalance(event: unknown, ctx: RunContext): Promise<unknown> {
+  if (event === null || typeof event !== 'object' || Array.isArray(event)) {
+    throw new MidasCloudError('VALIDATION_FAILED', 'the request must be an object', { field: '(event)' });
+  }
+  const { afterTopUp, userInfo: _platform, ...tokens } = event as Record<string, unknown>;
+  const player = validateYsdkPlayer(tokens);
+  const config = ctx.ysdk();
+  if (afterTopUp === undefined) return ysdkGetBalance(player, { config });
+  const before = (afterTopUp as { saveAmt?: unknown } | null)?.saveAmt;
+  if (typeof afterTopUp !== 'object' || afterTopUp === null || Object.keys(afterTopUp).length !== 1 || !Number.isSafeInteger(before) || (before as number) < 0) {
+    throw new MidasCloudError('VALIDATION_FAILED', 'afterTopUp must be {saveAmt: the save_amt read before the top-up}', { field: 'afterTopUp' });
+  }
+  // Progress goes to the log (poll count, time, save_amt only) as it happens, and to the answer.
+  const r = await pollAfterTopUp(player, before as number, { config, onProgress: (p) => ctx.log({ event: 'ysdk_poll', ...p }) });
+  return { ...r.balance, arrived: r.arrived, progress: r.progress };
+}
 
 /**
  * Makes the `main` of function `name`. Configuration is read at the first call and kept for
@@ -47,13 +79,22 @@ const RUNNERS: Record<FunctionName, Runner> = {
 export function createMain(name: FunctionName, cloud: WxCloud, log: Log = (l) => console.error(l)) {
   let config: MidasConfig | undefined;
   let ledger: Ledger | undefined;
+  let ysdkConfig: YsdkConfig | undefined;
   const logEntry = (entry: Record<string, unknown>) => log(JSON.stringify({ fn: name, ...entry }));
   return async function main(event: unknown): Promise<FunctionResponse<unknown>> {
     try {
-      config ??= loadConfig(process.env);
-      ledger ??= new Ledger(cloud, config.ledgerCollection);
       const caller = callerFromContext(cloud.getWXContext());
-      const data = await RUNNERS[name](event, { cloud, config, caller, ledger, log: logEntry });
+      const ctx: RunContext = {
+        caller,
+        log: logEntry,
+        payments: () => {
+          config ??= loadConfig(process.env);
+          ledger ??= new Ledger(cloud, config.ledgerCollection);
+          return { cloud, config, caller, ledger, log: logEntry };
+        },
+        ysdk: () => (ysdkConfig ??= loadYsdkConfig(process.env)),
+      };
+      const data = await RUNNERS[name](event, ctx);
       return { ok: true, data };
     } catch (e) {
       const error = toClientError(e);

@@ -11,6 +11,7 @@ import { Gateway, sendJson } from './gateway';
 import { MidasBackend, type FaultRule, type MidasApp } from './midas-backend';
 import { FUNCTIONS_DIR } from './paths';
 import { FunctionRunner, type Player } from './runner';
+import { YSDK_PREFIX, YsdkEmulator } from './ysdk';
 
 export interface LocalCloudOptions {
   port?: number;
@@ -33,6 +34,8 @@ export function randomSecret(): string {
 export class LocalCloud {
   readonly backend: MidasBackend;
   readonly database: CloudDatabase;
+  /** The YSDK balance endpoint of Android apps, at <url>/ysdk and <url>/ysdktest. */
+  readonly ysdk: YsdkEmulator;
   readonly gateway: Gateway;
   readonly runner: FunctionRunner;
   readonly app: MidasApp;
@@ -40,9 +43,10 @@ export class LocalCloud {
   /** The configuration every function instance gets (what an operator sets in the console). */
   readonly functionEnv: Record<string, string>;
 
-  private constructor(opts: LocalCloudOptions, gateway: Gateway, backend: MidasBackend, database: CloudDatabase, app: MidasApp) {
+  private constructor(opts: LocalCloudOptions, gateway: Gateway, backend: MidasBackend, database: CloudDatabase, app: MidasApp, ysdk: YsdkEmulator) {
     this.backend = backend;
     this.database = database;
+    this.ysdk = ysdk;
     this.gateway = gateway;
     this.app = app;
     this.envId = opts.envId ?? 'local-env';
@@ -52,6 +56,11 @@ export class LocalCloud {
       MIDAS_SECRET: app.secrets.production,
       MIDAS_SANDBOX_SECRET: app.secrets.sandbox,
       MIDAS_APPID: app.appid,
+      YSDK_ENV: opts.midasEnv ?? 'sandbox',
+      YSDK_OFFER_ID: ysdk.app.offerId,
+      YSDK_APPKEY: ysdk.app.appKeys.production,
+      YSDK_SANDBOX_APPKEY: ysdk.app.appKeys.sandbox,
+      YSDK_BASE_URL: `${gateway.url}${YSDK_PREFIX[opts.midasEnv ?? 'sandbox']}`,
       ...opts.functionEnv,
     };
     this.runner = new FunctionRunner({
@@ -69,6 +78,7 @@ export class LocalCloud {
       secrets: opts.app?.secrets ?? { production: randomSecret(), sandbox: randomSecret() },
     };
     const backend = new MidasBackend([app]);
+    const ysdk = new YsdkEmulator({ offerId: '1450099999', appKeys: { production: randomSecret(), sandbox: randomSecret() } });
     const database = new CloudDatabase(opts.dataDir && path.join(opts.dataDir, 'database'));
     if (opts.dataDir) backend.persistTo(path.join(opts.dataDir, 'midas-accounts.json'));
     await database.open();
@@ -87,7 +97,7 @@ export class LocalCloud {
       extraRoutes: (req, body, res) => (cloud ? cloud.serveClientRoutes(req, body, res) : Promise.resolve(false)),
     });
     await gateway.start();
-    cloud = new LocalCloud(opts, gateway, backend, database, app);
+    cloud = new LocalCloud(opts, gateway, backend, database, app, ysdk);
     return cloud;
   }
 
@@ -117,9 +127,20 @@ export class LocalCloud {
    * - POST /__emulator/topup {openid, coins, zoneId?, env?}: a top-up as wx.requestMidasPayment makes it
    * - POST /__emulator/faults {fault, op?, env?, times?}: script a fault
    * - GET  /__emulator/balance?openid=&env=&zoneId=: an account as the backend holds it
+   * - POST /__emulator/ysdk/login {openid, login}: a YSDK login, answered with its openkey
+   * - POST /__emulator/ysdk/topup {openid, coins, delayMs?}: a YSDK top-up, arriving late with delayMs
    */
   async serveClientRoutes(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): Promise<boolean> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (req.method === 'GET') {
+      const y = this.ysdk.handle(url.pathname, url.search.slice(1), req.headers.cookie);
+      if (y) {
+        // The real endpoint answers JSON labelled text/html (seed).
+        res.writeHead(y.status, { 'content-type': 'text/html; charset=utf-8' });
+        res.end(y.body);
+        return true;
+      }
+    }
     const json = (): Record<string, unknown> => {
       try {
         const v: unknown = JSON.parse(body.toString('utf8') || '{}');
@@ -148,6 +169,25 @@ export class LocalCloud {
       const midasEnv = env ?? (this.functionEnv.MIDAS_ENV as MidasEnv);
       this.backend.topUp({ env: midasEnv, openid, ...(zoneId && { zoneId }) }, coins);
       sendJson(res, 200, { balance: this.backend.balance({ env: midasEnv, openid, ...(zoneId && { zoneId }) }) });
+      return true;
+    }
+    if (req.method === 'POST' && url.pathname === '/__emulator/ysdk/login') {
+      const { openid, login } = json() as { openid?: unknown; login?: unknown };
+      if (typeof openid !== 'string' || (login !== 'qq' && login !== 'wx')) {
+        sendJson(res, 400, { error: 'openid and login ("qq" or "wx") are required' });
+        return true;
+      }
+      sendJson(res, 200, { openid, login, openkey: this.ysdk.login(openid, login) });
+      return true;
+    }
+    if (req.method === 'POST' && url.pathname === '/__emulator/ysdk/topup') {
+      const { openid, coins, delayMs } = json() as { openid?: unknown; coins?: unknown; delayMs?: unknown };
+      if (typeof openid !== 'string' || !Number.isSafeInteger(coins) || (coins as number) <= 0) {
+        sendJson(res, 400, { error: 'openid and coins are required' });
+        return true;
+      }
+      this.ysdk.topUp(this.functionEnv.YSDK_ENV as MidasEnv, openid, coins as number, typeof delayMs === 'number' ? delayMs : 0);
+      sendJson(res, 200, { ok: true });
       return true;
     }
     if (req.method === 'POST' && url.pathname === '/__emulator/faults') {
