@@ -5,6 +5,7 @@
 import { build, type BuildOptions } from 'esbuild';
 import { existsSync, readdirSync, writeFileSync } from 'fs';
 import path from 'path';
+import { catalogue } from '../shared/catalogue';
 import { configJson, isFunctionName } from '../shared/functions';
 import { FUNCTIONS_DIR } from '../test/emulator/paths';
 
@@ -37,6 +38,7 @@ export function bundleOptions(entry: string, outfile: string, extra: Partial<Bui
 }
 
 export async function buildFunctions(): Promise<string[]> {
+  catalogue(); // a bad edit of shared/catalogue.json fails the build, not a purchase
   const names = functionNames();
   for (const name of names) {
     if (!isFunctionName(name)) throw new Error(`cloudfunctions/${name} has no entry in shared/functions.ts`);

@@ -44,18 +44,20 @@ export const CONFIG_VARIABLES = {
   MIDAS_RECONCILE_PAY_POLICY: '`complete` (default): a pay found applied stays paid; `refund`: the reconciler cancels it',
 } as const;
 
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
 
-function fail(variable: keyof typeof CONFIG_VARIABLES, problem: string): never {
+/** A configuration error naming the variable (never its value: it may be a secret). */
+export function fail(variable: string, problem: string): never {
   throw new MidasCloudError('CONFIG_INVALID', `configuration: ${variable} ${problem}`, { field: variable });
 }
 
-function read(env: Env, variable: keyof typeof CONFIG_VARIABLES): string | undefined {
+/** A variable's trimmed value; undefined when unset or blank. */
+export function read(env: Env, variable: string): string | undefined {
   const v = env[variable];
   return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
-const SECRET_PATTERN = /^[\x21-\x7e]{8,128}$/;
+export const SECRET_PATTERN = /^[\x21-\x7e]{8,128}$/;
 
 /**
  * Reads and checks the configuration.
@@ -116,7 +118,8 @@ export function loadConfig(env: Env = process.env): MidasConfig {
   };
 }
 
-function millis(env: Env, variable: keyof typeof CONFIG_VARIABLES, fallback: number, min: number, max: number): number {
+/** A whole number of milliseconds within bounds, or the fallback when unset. */
+export function millis(env: Env, variable: string, fallback: number, min: number, max: number): number {
   const raw = read(env, variable);
   if (raw === undefined) return fallback;
   const n = Number(raw);

@@ -24,6 +24,10 @@ export const ERROR_CODES = {
   IDEMPOTENCY_KEY_REUSED: { retryable: false, expose: true },
   ORDER_NOT_CANCELLABLE: { retryable: false, expose: true },
   LEDGER_UNAVAILABLE: { retryable: true, expose: true },
+  // Virtual Payment 2.0 for the client
+  LOGIN_CODE_INVALID: { retryable: false, expose: true },
+  PRODUCT_NOT_FOUND: { retryable: false, expose: true },
+  WECHAT_CONFIG_REJECTED: { retryable: false, expose: false },
   // YSDK (Android apps)
   YSDK_BAD_PARAMS: { retryable: false, expose: true },
   YSDK_LOGIN_INVALID: { retryable: false, expose: true },

@@ -21,6 +21,10 @@ export const FUNCTIONS = {
   reconcile: { calls: ['pay', 'present', 'cancelPay'], triggers: [{ name: 'reconcile', type: 'timer', config: '0 */5 * * * * *' }] },
   // Android apps: YSDK over HTTPS, no openapi.
   ysdkBalance: { calls: [] },
+  // Virtual Payment 2.0 for the client: jscode2session over HTTPS, signing, the catalogue.
+  login: { calls: [] },
+  signPayment: { calls: [] },
+  catalogue: { calls: [] },
 } as const satisfies Record<string, FunctionManifest>;
 
 export type FunctionName = keyof typeof FUNCTIONS;

@@ -11,6 +11,7 @@ import { getBalance, isClientCall, isTrustedCaller } from './operation';
 import { cancelOrder, placeOrder, type PaymentDeps } from './payments';
 import { parseReconcileEvent, reconcile } from './reconcile';
 import { callerFromContext, type Caller, type WxCloud } from './wxcloud';
+import { describeCatalogue, loadV2Config, login, signPayment, type V2Config, type V2Deps } from './v2';
 import { loadYsdkConfig, pollAfterTopUp, validateYsdkPlayer, ysdkGetBalance, type YsdkConfig } from './ysdk';
 
 /** The one response shape of every function, for success and failure. */
@@ -24,6 +25,7 @@ interface RunContext {
   log: (entry: Record<string, unknown>) => void;
   payments(): PaymentDeps;
   ysdk(): YsdkConfig;
+  v2(): V2Deps;
 }
 
 function forbidden(what: string): MidasCloudError {
@@ -46,6 +48,9 @@ const RUNNERS: Record<FunctionName, (event: unknown, ctx: RunContext) => Promise
     return reconcile(parseReconcileEvent(event), deps);
   },
   ysdkBalance: (event, ctx) => ysdkBalance(event, ctx),
+  login: (event, ctx) => login(event, ctx.v2()),
+  signPayment: (event, ctx) => signPayment(event, ctx.v2()),
+  catalogue: async () => describeCatalogue(),
 };
 
 /**
@@ -80,6 +85,7 @@ export function createMain(name: FunctionName, cloud: WxCloud, log: Log = (l) =>
   let config: MidasConfig | undefined;
   let ledger: Ledger | undefined;
   let ysdkConfig: YsdkConfig | undefined;
+  let v2Config: V2Config | undefined;
   const logEntry = (entry: Record<string, unknown>) => log(JSON.stringify({ fn: name, ...entry }));
   return async function main(event: unknown): Promise<FunctionResponse<unknown>> {
     try {
@@ -93,6 +99,7 @@ export function createMain(name: FunctionName, cloud: WxCloud, log: Log = (l) =>
           return { cloud, config, caller, ledger, log: logEntry };
         },
         ysdk: () => (ysdkConfig ??= loadYsdkConfig(process.env)),
+        v2: () => ({ cloud, caller, config: (v2Config ??= loadV2Config(process.env)) }),
       };
       const data = await RUNNERS[name](event, ctx);
       return { ok: true, data };

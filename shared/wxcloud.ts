@@ -24,6 +24,8 @@ export interface WxDatabase {
   collection(name: string): {
     add(options: { data: Record<string, unknown> }): Promise<{ _id: string }>;
     where(query: Record<string, unknown>): WxQuery;
+    /** set() replaces (or creates) the whole document. */
+    doc(id: string): { set(options: { data: Record<string, unknown> }): Promise<unknown> };
   };
   createCollection(name: string): Promise<unknown>;
 }

@@ -6,9 +6,8 @@
  * validated, and the openkey never appears in a log line, an error or an answer.
  */
 import { createHmac } from 'crypto';
-import http from 'http';
-import https from 'https';
 import { MidasCloudError, type ErrorCode } from './errors';
+import { httpGet, type HttpGet } from './http';
 import { IP_PATTERN } from './limits';
 
 /** The path that is called, and the path that is signed (OpenAPI V3.0 prefixes /v3/r). */
@@ -226,24 +225,10 @@ export function balanceRequest(player: YsdkPlayer, config: YsdkConfig, nowSecond
   return { query, cookie };
 }
 
-function httpGet(url: string, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const lib = url.startsWith('https:') ? https : http;
-    const req = lib.get(url, { headers, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
-
 export interface YsdkDeps {
   config: YsdkConfig;
   now?: () => number;
-  get?: typeof httpGet;
+  get?: HttpGet;
 }
 
 /** One get_balance_m call. Throws MidasCloudError; never puts the openkey in it. */

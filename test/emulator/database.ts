@@ -102,6 +102,8 @@ export class CloudDatabase {
         }
         case 'database.modifyDocument': {
           const data = parseEjson(params.data);
+          // A replacing upsert (doc.set) takes its _id from the query, as in MongoDB.
+          if (params.merge === false && params.upsert === true && query._id !== undefined && data._id === undefined) data._id = query._id;
           // With merge the data holds update operators ($set, $inc…); without (doc.set) it is a
           // whole document that replaces the match. nedb reads both forms the same way Mongo does.
           const r = await ds.updateAsync(query, data, { multi: params.multi !== false, upsert: params.upsert === true });

@@ -12,6 +12,8 @@ import { MidasBackend, type FaultRule, type MidasApp } from './midas-backend';
 import { FUNCTIONS_DIR } from './paths';
 import { FunctionRunner, type Player } from './runner';
 import { YSDK_PREFIX, YsdkEmulator } from './ysdk';
+import { catalogue } from '../../shared/catalogue';
+import { WechatClientEmulator } from './wechat-client';
 
 export interface LocalCloudOptions {
   port?: number;
@@ -36,6 +38,8 @@ export class LocalCloud {
   readonly database: CloudDatabase;
   /** The YSDK balance endpoint of Android apps, at <url>/ysdk and <url>/ysdktest. */
   readonly ysdk: YsdkEmulator;
+  /** wx.login, jscode2session and the payment sheet of the WeChat client. */
+  readonly wechat: WechatClientEmulator;
   readonly gateway: Gateway;
   readonly runner: FunctionRunner;
   readonly app: MidasApp;
@@ -43,10 +47,11 @@ export class LocalCloud {
   /** The configuration every function instance gets (what an operator sets in the console). */
   readonly functionEnv: Record<string, string>;
 
-  private constructor(opts: LocalCloudOptions, gateway: Gateway, backend: MidasBackend, database: CloudDatabase, app: MidasApp, ysdk: YsdkEmulator) {
+  private constructor(opts: LocalCloudOptions, gateway: Gateway, backend: MidasBackend, database: CloudDatabase, app: MidasApp, ysdk: YsdkEmulator, wechat: WechatClientEmulator) {
     this.backend = backend;
     this.database = database;
     this.ysdk = ysdk;
+    this.wechat = wechat;
     this.gateway = gateway;
     this.app = app;
     this.envId = opts.envId ?? 'local-env';
@@ -61,6 +66,10 @@ export class LocalCloud {
       YSDK_APPKEY: ysdk.app.appKeys.production,
       YSDK_SANDBOX_APPKEY: ysdk.app.appKeys.sandbox,
       YSDK_BASE_URL: `${gateway.url}${YSDK_PREFIX[opts.midasEnv ?? 'sandbox']}`,
+      MIDAS_APPKEY: wechat.app.appKeys.production,
+      MIDAS_SANDBOX_APPKEY: wechat.app.appKeys.sandbox,
+      WX_APP_SECRET: wechat.app.appSecret,
+      WX_API_BASE_URL: gateway.url,
       ...opts.functionEnv,
     };
     this.runner = new FunctionRunner({
@@ -79,6 +88,19 @@ export class LocalCloud {
     };
     const backend = new MidasBackend([app]);
     const ysdk = new YsdkEmulator({ offerId: '1450099999', appKeys: { production: randomSecret(), sandbox: randomSecret() } });
+    // WeChat's side is configured like the console: the products and prices of the catalogue.
+    const cat = catalogue();
+    const wechat = new WechatClientEmulator({
+      appid: app.appid,
+      appSecret: randomSecret(),
+      offerId: app.offerId,
+      appKeys: { production: randomSecret(), sandbox: randomSecret() },
+      productPrices: new Map([...cat.products.values()].map((p) => [p.productId, p.priceFen])),
+      coinPriceFen: cat.coinPriceFen,
+      released: false,
+    });
+    // Coins bought on the sheet land in the player's Midas account, as a top-up does.
+    wechat.onCoinsPaid = (openid, env, coins) => backend.topUp({ env, openid }, coins);
     const database = new CloudDatabase(opts.dataDir && path.join(opts.dataDir, 'database'));
     if (opts.dataDir) backend.persistTo(path.join(opts.dataDir, 'midas-accounts.json'));
     await database.open();
@@ -97,7 +119,7 @@ export class LocalCloud {
       extraRoutes: (req, body, res) => (cloud ? cloud.serveClientRoutes(req, body, res) : Promise.resolve(false)),
     });
     await gateway.start();
-    cloud = new LocalCloud(opts, gateway, backend, database, app, ysdk);
+    cloud = new LocalCloud(opts, gateway, backend, database, app, ysdk, wechat);
     return cloud;
   }
 
@@ -129,9 +151,40 @@ export class LocalCloud {
    * - GET  /__emulator/balance?openid=&env=&zoneId=: an account as the backend holds it
    * - POST /__emulator/ysdk/login {openid, login}: a YSDK login, answered with its openkey
    * - POST /__emulator/ysdk/topup {openid, coins, delayMs?}: a YSDK top-up, arriving late with delayMs
+   * - GET  /sns/jscode2session: WeChat's code exchange
+   * - POST /__wx/login {openid}: wx.login on the player's phone, answered {code}
+   * - POST /__wx/requestMidasPaymentGameItem | /__wx/requestMidasPayment {openid, signData, paySig, signature}:
+   *   the payment sheet, answered {errCode, errMsg}
    */
   async serveClientRoutes(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): Promise<boolean> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const json = (): Record<string, unknown> => {
+      try {
+        const v: unknown = JSON.parse(body.toString('utf8') || '{}');
+        return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+      } catch {
+        return {};
+      }
+    };
+    if (req.method === 'GET' && url.pathname === '/sns/jscode2session') {
+      sendJson(res, 200, this.wechat.jscode2session(url.searchParams));
+      return true;
+    }
+    if (req.method === 'POST' && url.pathname === '/__wx/login') {
+      const { openid } = json() as { openid?: unknown };
+      if (typeof openid !== 'string') {
+        sendJson(res, 400, { errMsg: 'login:fail openid is required' });
+        return true;
+      }
+      sendJson(res, 200, { code: this.wechat.wxLogin(openid), errMsg: 'login:ok' });
+      return true;
+    }
+    const sheet = /^\/__wx\/(requestMidasPaymentGameItem|requestMidasPayment)$/.exec(url.pathname);
+    if (req.method === 'POST' && sheet) {
+      const { openid, ...options } = json() as { openid?: unknown } & Record<string, unknown>;
+      sendJson(res, 200, this.wechat.pay(sheet[1] as 'requestMidasPaymentGameItem' | 'requestMidasPayment', String(openid), options));
+      return true;
+    }
     if (req.method === 'GET') {
       const y = this.ysdk.handle(url.pathname, url.search.slice(1), req.headers.cookie);
       if (y) {
@@ -141,14 +194,6 @@ export class LocalCloud {
         return true;
       }
     }
-    const json = (): Record<string, unknown> => {
-      try {
-        const v: unknown = JSON.parse(body.toString('utf8') || '{}');
-        return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {};
-      } catch {
-        return {};
-      }
-    };
     if (req.method === 'POST' && url.pathname === '/callFunction') {
       const { name, data, player } = json() as { name?: unknown; data?: unknown; player?: Player };
       if (typeof name !== 'string' || !/^[A-Za-z0-9_-]+$/.test(name)) {

@@ -1,0 +1,180 @@
+/// <reference types="minigame-api-typings" />
+/**
+ * The mini-game side: one call to buy an item or coins. It calls the cloud functions of this
+ * project (login, signPayment, getBalance) and WeChat's payment sheet, and shares their request
+ * and response types (type-only imports: nothing of the server is bundled into the game).
+ *
+ * @example
+ * import { createMidasClient } from './midas-client';
+ * const midas = createMidasClient(wx);
+ * const { outTradeNo } = await midas.buyItem('sword_basic');   // grant it when your server sees it paid
+ * const coins = await midas.buyCoins(60);                       // waits until the coins have arrived
+ */
+import type { ClientError } from '../shared/errors';
+import type { FunctionResponse } from '../shared/handler';
+import type { CatalogueResponse, SignPaymentRequest, SignPaymentResponse } from '../shared/v2';
+
+/** The part of `wx` this helper uses; the real `wx` fits it. */
+export type MidasWx = Pick<WechatMinigame.Wx, 'login' | 'requestMidasPaymentGameItem' | 'requestMidasPayment'> & {
+  cloud: Pick<WxCloud, 'callFunction'>;
+};
+
+export interface MidasClientOptions {
+  /** Names of the deployed functions, if you renamed them. */
+  functions?: Partial<Record<'login' | 'signPayment' | 'getBalance' | 'catalogue', string>>;
+  /** After a coin top-up: how often to look at the balance, and for how long (SPEC §3: 15 s, 2 min). */
+  pollIntervalMs?: number;
+  pollMaxMs?: number;
+  /** Called at each look at the balance while waiting for coins. */
+  onProgress?: (p: { poll: number; elapsedMs: number; saveAmt: number }) => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** A failure: of one of our functions (`code` is its error code) or of the payment sheet (`errCode`). */
+export class MidasClientError extends Error {
+  override readonly name = 'MidasClientError';
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly retryable: boolean,
+    /** The errCode of wx.requestMidasPayment(GameItem), e.g. -2 (cancelled), -15014 (paySig). */
+    readonly errCode?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Sheet errCodes that mean the player chose not to pay. */
+const CANCELLED = new Set([-2, 1, 7]);
+/** The sheet's "session_key expired": log in again and sign again. */
+const SESSION_KEY_EXPIRED = -15015;
+
+export interface Balance {
+  balance: number;
+  genBalance: number;
+  firstSave: number;
+  saveAmt: number;
+  saveSum: number;
+  costSum: number;
+  presentSum: number;
+}
+
+export function createMidasClient(wx: MidasWx, options: MidasClientOptions = {}) {
+  const names = { login: 'login', signPayment: 'signPayment', getBalance: 'getBalance', catalogue: 'catalogue', ...options.functions };
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+
+  async function call<T>(name: string, data: object): Promise<T> {
+    const r = await wx.cloud.callFunction({ name, data });
+    const answer = r.result as FunctionResponse<T> | undefined;
+    if (!answer || typeof answer !== 'object' || !('ok' in answer)) throw new MidasClientError('BAD_RESPONSE', `${name} answered nothing usable`, true);
+    if (!answer.ok) {
+      const e: ClientError = answer.error;
+      throw new MidasClientError(e.code, e.message, e.retryable);
+    }
+    return answer.data;
+  }
+
+  /** wx.login, then the login function: the server keeps the new session_key. */
+  async function login(): Promise<void> {
+    const code = await new Promise<string>((resolve, reject) =>
+      wx.login({ success: (r) => resolve(r.code), fail: (e) => reject(new MidasClientError('WX_LOGIN_FAILED', e.errMsg, true)) }),
+    );
+    await call(names.login, { code });
+  }
+
+  /** Signs a purchase; a missing or old login is renewed once. */
+  async function sign(req: SignPaymentRequest): Promise<SignPaymentResponse> {
+    try {
+      return await call<SignPaymentResponse>(names.signPayment, req);
+    } catch (e) {
+      if (!(e instanceof MidasClientError) || e.code !== 'SESSION_EXPIRED') throw e;
+      await login();
+      return call<SignPaymentResponse>(names.signPayment, req);
+    }
+  }
+
+  function sheet(method: 'requestMidasPaymentGameItem' | 'requestMidasPayment', signed: SignPaymentResponse): Promise<{ errCode: number; errMsg: string }> {
+    return new Promise((resolve) => {
+      const callbacks = {
+        success: (r: { errMsg: string }) => resolve({ errCode: 0, errMsg: r.errMsg }),
+        fail: (r: { errCode: number; errMsg: string }) => resolve({ errCode: r.errCode, errMsg: r.errMsg }),
+      };
+      // The typings call signData an object; WeChat checks the very string that was signed.
+      const signedFields = { signData: signed.signData as unknown as WechatMinigame.SignData1, paySig: signed.paySig, signature: signed.signature };
+      if (method === 'requestMidasPaymentGameItem') {
+        wx.requestMidasPaymentGameItem({ ...signedFields, ...callbacks });
+      } else {
+        const option: WechatMinigame.RequestMidasPaymentOption = {
+          mode: 'game',
+          env: signed.env,
+          offerId: signed.offerId,
+          currencyType: 'CNY',
+          platform: 'android',
+          buyQuantity: signed.buyQuantity,
+          zoneId: signed.zoneId,
+          outTradeNo: signed.outTradeNo,
+          ...callbacks,
+        };
+        wx.requestMidasPayment({ ...option, ...signedFields } as WechatMinigame.RequestMidasPaymentOption);
+      }
+    });
+  }
+
+  /** Sign, show the sheet; on an expired session_key log in, sign anew and show it once more. */
+  async function purchase(req: SignPaymentRequest): Promise<SignPaymentResponse> {
+    const method = req.kind === 'item' ? 'requestMidasPaymentGameItem' : 'requestMidasPayment';
+    let signed = await sign(req);
+    let r = await sheet(method, signed);
+    if (r.errCode === SESSION_KEY_EXPIRED) {
+      await login();
+      signed = await sign(req);
+      r = await sheet(method, signed);
+    }
+    if (r.errCode === 0) return signed;
+    if (CANCELLED.has(r.errCode)) throw new MidasClientError('PAYMENT_CANCELLED', 'the player cancelled the payment', false, r.errCode);
+    throw new MidasClientError('PAYMENT_FAILED', r.errMsg, r.errCode === -1 || r.errCode === -15004, r.errCode);
+  }
+
+  async function getBalance(zoneId?: string): Promise<Balance> {
+    return call<Balance>(names.getBalance, zoneId ? { zoneId } : {});
+  }
+
+  /** SPEC §3: coins can arrive late; look every 15 s for up to 2 minutes until save_amt has grown. */
+  async function waitForCoins(saveAmtBefore: number, zoneId?: string): Promise<{ arrived: boolean; balance: Balance }> {
+    const interval = options.pollIntervalMs ?? 15_000;
+    const max = options.pollMaxMs ?? 120_000;
+    const start = Date.now();
+    for (let poll = 1; ; poll++) {
+      const balance = await getBalance(zoneId);
+      options.onProgress?.({ poll, elapsedMs: Date.now() - start, saveAmt: balance.saveAmt });
+      if (balance.saveAmt > saveAmtBefore) return { arrived: true, balance };
+      if (Date.now() - start + interval > max) return { arrived: false, balance };
+      await sleep(interval);
+    }
+  }
+
+  return {
+    login,
+    getBalance,
+    waitForCoins,
+    /** What the shop can show: products with prices, and the coin quantities that can be bought. */
+    catalogue: () => call<CatalogueResponse>(names.catalogue, {}),
+    /**
+     * Buys `quantity` of a catalogue product with wx.requestMidasPaymentGameItem. Resolves when
+     * WeChat took the payment; the item is granted by your delivery (outTradeNo identifies it).
+     */
+    async buyItem(productId: string, quantity = 1, opts: { zoneId?: string; attach?: string } = {}) {
+      const signed = await purchase({ kind: 'item', productId, quantity, ...opts });
+      return { outTradeNo: signed.outTradeNo, totalFen: signed.totalFen };
+    },
+    /** Buys game coins with wx.requestMidasPayment, then waits until they are in the balance. */
+    async buyCoins(quantity: number, opts: { zoneId?: string; attach?: string } = {}) {
+      const before = await getBalance(opts.zoneId);
+      const signed = await purchase({ kind: 'coins', quantity, ...opts });
+      const after = await waitForCoins(before.saveAmt, opts.zoneId);
+      return { outTradeNo: signed.outTradeNo, totalFen: signed.totalFen, ...after };
+    },
+  };
+}
+
+export type MidasClient = ReturnType<typeof createMidasClient>;

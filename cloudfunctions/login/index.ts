@@ -1,0 +1,3 @@
+import { createFunction } from '../../shared/handler';
+
+export const main = createFunction('login');

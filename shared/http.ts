@@ -1,0 +1,21 @@
+/**
+ * A plain GET with a timeout, on Node's own http/https (the cloud runtime may be Node 16,
+ * without fetch). Callers must not log the URL when it carries tokens.
+ */
+import http from 'http';
+import https from 'https';
+
+export type HttpGet = (url: string, headers: Record<string, string>, timeoutMs: number) => Promise<{ status: number; body: string }>;
+
+export const httpGet: HttpGet = (url, headers, timeoutMs) =>
+  new Promise((resolve, reject) => {
+    const lib = url.startsWith('https:') ? https : http;
+    const req = lib.get(url, { headers, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
