@@ -36,6 +36,13 @@ Stuck orders, as an operator sees them from outside the cloud:
   TCB_ENV=${cloud.envId} TENCENTCLOUD_SECRETID=local TENCENTCLOUD_SECRETKEY=local TCB_SERVICE_URL=${url}/admin npm run orders -- list
   (then: npm run orders -- resolve [orderId…]; the reconcile function also runs on its timer in the cloud)
 
+Buy an item with Virtual Payment 2.0 (as the game would: wx.login, login, signPayment, the sheet):
+  curl -s ${url}/__wx/login -H 'content-type: application/json' -d '{"openid":"${PLAYER}"}'
+  ${curl('login', { code: '<code>' })}
+  ${curl('signPayment', { kind: 'item', productId: 'sword_basic', quantity: 1 })}
+  curl -s ${url}/__wx/requestMidasPaymentGameItem -H 'content-type: application/json' -d '{"openid":"${PLAYER}","signData":"<signData>","paySig":"<paySig>","signature":"<signature>"}'
+  ${curl('catalogue', {})}
+
 An Android app's balance through YSDK (log in first to get an openkey):
   curl -s ${url}/__emulator/ysdk/login -H 'content-type: application/json' -d '{"openid":"oAndroid01","login":"qq"}'
   curl -s ${url}/callFunction -H 'content-type: application/json' -d '{"name":"ysdkBalance","data":{"login":"qq","openid":"oAndroid01","openkey":"<openkey>","pf":"myapp_m_qq-00000000-android-00000000-ysdk","pfkey":"pfkey01"},"player":{"source":"wx_http"}}'
