@@ -1,3 +1,4 @@
 import { createFunction } from '../../shared/handler';
+import { cancelPayRunner } from '../../shared/runners';
 
-export const main = createFunction('cancelPay');
+export const main = createFunction('cancelPay', cancelPayRunner);

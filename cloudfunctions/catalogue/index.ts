@@ -1,3 +1,4 @@
 import { createFunction } from '../../shared/handler';
+import { catalogueRunner } from '../../shared/runners';
 
-export const main = createFunction('catalogue');
+export const main = createFunction('catalogue', catalogueRunner);

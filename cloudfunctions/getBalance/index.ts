@@ -1,3 +1,4 @@
 import { createFunction } from '../../shared/handler';
+import { getBalanceRunner } from '../../shared/runners';
 
-export const main = createFunction('getBalance');
+export const main = createFunction('getBalance', getBalanceRunner);

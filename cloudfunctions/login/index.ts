@@ -1,3 +1,4 @@
 import { createFunction } from '../../shared/handler';
+import { loginRunner } from '../../shared/runners';
 
-export const main = createFunction('login');
+export const main = createFunction('login', loginRunner);

@@ -1,3 +1,4 @@
 import { createFunction } from '../../shared/handler';
+import { payRunner } from '../../shared/runners';
 
-export const main = createFunction('pay');
+export const main = createFunction('pay', payRunner);

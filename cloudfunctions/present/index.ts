@@ -1,3 +1,4 @@
 import { createFunction } from '../../shared/handler';
+import { presentRunner } from '../../shared/runners';
 
-export const main = createFunction('present');
+export const main = createFunction('present', presentRunner);

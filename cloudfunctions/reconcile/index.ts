@@ -1,3 +1,4 @@
 import { createFunction } from '../../shared/handler';
+import { reconcileRunner } from '../../shared/runners';
 
-export const main = createFunction('reconcile');
+export const main = createFunction('reconcile', reconcileRunner);

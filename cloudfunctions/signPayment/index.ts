@@ -1,3 +1,4 @@
 import { createFunction } from '../../shared/handler';
+import { signPaymentRunner } from '../../shared/runners';
 
-export const main = createFunction('signPayment');
+export const main = createFunction('signPayment', signPaymentRunner);

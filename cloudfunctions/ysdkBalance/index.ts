@@ -1,3 +1,4 @@
 import { createFunction } from '../../shared/handler';
+import { ysdkBalanceRunner } from '../../shared/runners';
 
-export const main = createFunction('ysdkBalance');
+export const main = createFunction('ysdkBalance', ysdkBalanceRunner);
