@@ -59,6 +59,39 @@ export function read(env: Env, variable: string): string | undefined {
 
 export const SECRET_PATTERN = /^[\x21-\x7e]{8,128}$/;
 
+/** The settings every Midas function shares, v1 and 2.0 alike. */
+export interface CommonConfig {
+  env: MidasEnv;
+  offerId: string;
+  defaultZoneId: string;
+  appId?: string;
+}
+
+/** Reads MIDAS_ENV, MIDAS_OFFER_ID, MIDAS_ZONE_ID and MIDAS_APPID. */
+export function loadCommonConfig(env: Env = process.env): CommonConfig {
+  const rawEnv = read(env, 'MIDAS_ENV') ?? 'sandbox';
+  if (rawEnv !== 'sandbox' && rawEnv !== 'production') fail('MIDAS_ENV', 'must be `sandbox` or `production`');
+
+  const offerId = read(env, 'MIDAS_OFFER_ID');
+  if (!offerId) fail('MIDAS_OFFER_ID', 'is not set');
+  if (!OFFER_ID_PATTERN.test(offerId)) fail('MIDAS_OFFER_ID', 'must be digits');
+
+  const defaultZoneId = read(env, 'MIDAS_ZONE_ID') ?? '1';
+  if (!ZONE_ID_PATTERN.test(defaultZoneId)) fail('MIDAS_ZONE_ID', 'must look like `1` or `1_<role>`');
+
+  const appId = read(env, 'MIDAS_APPID');
+  if (appId !== undefined && !APPID_PATTERN.test(appId)) fail('MIDAS_APPID', 'is not a mini-game appid');
+  return { env: rawEnv, offerId, defaultZoneId, ...(appId !== undefined && { appId }) };
+}
+
+/** A secret variable: required, 8 to 128 printable characters. */
+export function readSecret(env: Env, variable: string, why?: string): string {
+  const secret = read(env, variable);
+  if (!secret) fail(variable, `is not set${why ? ` (${why})` : ''}`);
+  if (!SECRET_PATTERN.test(secret)) fail(variable, 'is malformed (8 to 128 printable characters, no spaces)');
+  return secret;
+}
+
 /**
  * Reads and checks the configuration.
  *
@@ -66,24 +99,9 @@ export const SECRET_PATTERN = /^[\x21-\x7e]{8,128}$/;
  * const config = loadConfig(process.env); // throws CONFIG_INVALID naming e.g. MIDAS_OFFER_ID
  */
 export function loadConfig(env: Env = process.env): MidasConfig {
-  const rawEnv = read(env, 'MIDAS_ENV') ?? 'sandbox';
-  if (rawEnv !== 'sandbox' && rawEnv !== 'production') fail('MIDAS_ENV', 'must be `sandbox` or `production`');
-  const midasEnv: MidasEnv = rawEnv;
-
-  const offerId = read(env, 'MIDAS_OFFER_ID');
-  if (!offerId) fail('MIDAS_OFFER_ID', 'is not set');
-  if (!OFFER_ID_PATTERN.test(offerId)) fail('MIDAS_OFFER_ID', 'must be digits');
-
-  const secretVar = midasEnv === 'production' ? 'MIDAS_SECRET' : 'MIDAS_SANDBOX_SECRET';
-  const secret = read(env, secretVar);
-  if (!secret) fail(secretVar, `is not set (needed because MIDAS_ENV=${midasEnv})`);
-  if (!SECRET_PATTERN.test(secret)) fail(secretVar, 'is malformed (8 to 128 printable characters, no spaces)');
-
-  const defaultZoneId = read(env, 'MIDAS_ZONE_ID') ?? '1';
-  if (!ZONE_ID_PATTERN.test(defaultZoneId)) fail('MIDAS_ZONE_ID', 'must look like `1` or `1_<role>`');
-
-  const appId = read(env, 'MIDAS_APPID');
-  if (appId !== undefined && !APPID_PATTERN.test(appId)) fail('MIDAS_APPID', 'is not a mini-game appid');
+  const common = loadCommonConfig(env);
+  const secretVar = common.env === 'production' ? 'MIDAS_SECRET' : 'MIDAS_SANDBOX_SECRET';
+  const secret = readSecret(env, secretVar, `needed because MIDAS_ENV=${common.env}`);
 
   const operators = (read(env, 'MIDAS_OPERATOR_OPENIDS') ?? '')
     .split(',')
@@ -104,11 +122,8 @@ export function loadConfig(env: Env = process.env): MidasConfig {
   if (policy !== 'complete' && policy !== 'refund') fail('MIDAS_RECONCILE_PAY_POLICY', 'must be `complete` or `refund`');
 
   return {
-    env: midasEnv,
-    offerId,
+    ...common,
     secret,
-    defaultZoneId,
-    ...(appId !== undefined && { appId }),
     operatorOpenids: new Set(operators),
     callTimeoutMs,
     timeBudgetMs,

@@ -6,11 +6,11 @@
  * per openid, server-side only.
  */
 import { randomBytes } from 'crypto';
-import { SECRET_PATTERN, fail, millis, read, type Env } from './config';
+import { fail, loadCommonConfig, millis, read, readSecret, type Env } from './config';
 import { MAX_ITEM_QUANTITY, PRODUCT_ID_PATTERN, catalogue, validCoinQuantities, type Catalogue } from './catalogue';
 import { MidasCloudError } from './errors';
 import { httpGet, type HttpGet } from './http';
-import { FREE_TEXT_PATTERN, MAX_COINS_PER_CALL, OFFER_ID_PATTERN, ZONE_ID_PATTERN } from './limits';
+import { FREE_TEXT_PATTERN, MAX_COINS_PER_CALL, ZONE_ID_PATTERN } from './limits';
 import { clientPaySig, userSignature } from './signing';
 import type { Caller, WxCloud, WxDatabase } from './wxcloud';
 
@@ -44,33 +44,22 @@ export const V2_CONFIG_VARIABLES = {
 const COLLECTION = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function loadV2Config(env: Env = process.env): V2Config {
-  const midasEnv = read(env, 'MIDAS_ENV') ?? 'sandbox';
-  if (midasEnv !== 'sandbox' && midasEnv !== 'production') fail('MIDAS_ENV', 'must be `sandbox` or `production`');
-  const offerId = read(env, 'MIDAS_OFFER_ID');
-  if (!offerId) fail('MIDAS_OFFER_ID', 'is not set');
-  if (!OFFER_ID_PATTERN.test(offerId)) fail('MIDAS_OFFER_ID', 'must be digits');
-  const keyVar = midasEnv === 'production' ? 'MIDAS_APPKEY' : 'MIDAS_SANDBOX_APPKEY';
-  const appKey = read(env, keyVar);
-  if (appKey !== undefined && !SECRET_PATTERN.test(appKey)) fail(keyVar, 'is malformed (8 to 128 printable characters, no spaces)');
-  const appSecret = read(env, 'WX_APP_SECRET');
-  if (appSecret !== undefined && !SECRET_PATTERN.test(appSecret)) fail('WX_APP_SECRET', 'is malformed (8 to 128 printable characters, no spaces)');
+  const common = loadCommonConfig(env);
+  const keyVar = common.env === 'production' ? 'MIDAS_APPKEY' : 'MIDAS_SANDBOX_APPKEY';
+  // Each is required only by the function that uses it (signPayment, login), checked there.
+  const appKey = read(env, keyVar) === undefined ? undefined : readSecret(env, keyVar);
+  const appSecret = read(env, 'WX_APP_SECRET') === undefined ? undefined : readSecret(env, 'WX_APP_SECRET');
   const apiBaseUrl = (read(env, 'WX_API_BASE_URL') ?? 'https://api.weixin.qq.com').replace(/\/$/, '');
   if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(apiBaseUrl)) fail('WX_API_BASE_URL', 'must be an http(s) URL without query');
-  const defaultZoneId = read(env, 'MIDAS_ZONE_ID') ?? '1';
-  if (!ZONE_ID_PATTERN.test(defaultZoneId)) fail('MIDAS_ZONE_ID', 'must look like `1` or `1_<role>`');
   const sessionsCollection = read(env, 'MIDAS_SESSIONS_COLLECTION') ?? 'midas_sessions';
   if (!COLLECTION.test(sessionsCollection)) fail('MIDAS_SESSIONS_COLLECTION', 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
   const ordersCollection = read(env, 'MIDAS_CLIENT_ORDERS_COLLECTION') ?? 'midas_client_orders';
   if (!COLLECTION.test(ordersCollection)) fail('MIDAS_CLIENT_ORDERS_COLLECTION', 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
-  const appId = read(env, 'MIDAS_APPID');
   return {
-    env: midasEnv,
-    offerId,
+    ...common,
     ...(appKey !== undefined && { appKey }),
     ...(appSecret !== undefined && { appSecret }),
-    ...(appId !== undefined && { appId }),
     apiBaseUrl,
-    defaultZoneId,
     sessionMaxAgeMs: millis(env, 'WX_SESSION_MAX_AGE_MS', 2 * 86_400_000, 60_000, 30 * 86_400_000),
     sessionsCollection,
     ordersCollection,

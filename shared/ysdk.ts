@@ -8,7 +8,8 @@
 import { createHmac } from 'crypto';
 import { MidasCloudError, type ErrorCode } from './errors';
 import { httpGet, type HttpGet } from './http';
-import { IP_PATTERN } from './limits';
+import { fail, millis, read, readSecret, type Env } from './config';
+import { IP_PATTERN, OFFER_ID_PATTERN } from './limits';
 
 /** The path that is called, and the path that is signed (OpenAPI V3.0 prefixes /v3/r). */
 export const YSDK_BALANCE_PATH = '/mpay/get_balance_m';
@@ -80,40 +81,24 @@ export const YSDK_CONFIG_VARIABLES = {
   YSDK_POLL_MAX_MS: 'after a top-up, how long to keep asking (default 120000)',
 } as const;
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-function configError(variable: keyof typeof YSDK_CONFIG_VARIABLES, problem: string): never {
-  throw new MidasCloudError('CONFIG_INVALID', `configuration: ${variable} ${problem}`, { field: variable });
-}
-
-function readMs(env: Env, variable: keyof typeof YSDK_CONFIG_VARIABLES, fallback: number, min: number, max: number): number {
-  const raw = env[variable]?.trim();
-  if (!raw) return fallback;
-  const n = Number(raw);
-  if (!/^[0-9]+$/.test(raw) || n < min || n > max) configError(variable, `must be a whole number of milliseconds from ${min} to ${max}`);
-  return n;
-}
-
 export function loadYsdkConfig(env: Env = process.env): YsdkConfig {
-  const ysdkEnv = env.YSDK_ENV?.trim() || 'sandbox';
-  if (ysdkEnv !== 'sandbox' && ysdkEnv !== 'production') configError('YSDK_ENV', 'must be `sandbox` or `production`');
-  const offerId = env.YSDK_OFFER_ID?.trim();
-  if (!offerId) configError('YSDK_OFFER_ID', 'is not set');
-  if (!/^[0-9]{1,20}$/.test(offerId)) configError('YSDK_OFFER_ID', 'must be digits');
+  const ysdkEnv = read(env, 'YSDK_ENV') ?? 'sandbox';
+  if (ysdkEnv !== 'sandbox' && ysdkEnv !== 'production') fail('YSDK_ENV', 'must be `sandbox` or `production`');
+  const offerId = read(env, 'YSDK_OFFER_ID');
+  if (!offerId) fail('YSDK_OFFER_ID', 'is not set');
+  if (!OFFER_ID_PATTERN.test(offerId)) fail('YSDK_OFFER_ID', 'must be digits');
   const keyVar = ysdkEnv === 'production' ? 'YSDK_APPKEY' : 'YSDK_SANDBOX_APPKEY';
-  const appKey = env[keyVar]?.trim();
-  if (!appKey) configError(keyVar, `is not set (needed because YSDK_ENV=${ysdkEnv})`);
-  if (!/^[\x21-\x7e]{8,128}$/.test(appKey)) configError(keyVar, 'is malformed (8 to 128 printable characters, no spaces)');
-  const baseUrl = env.YSDK_BASE_URL?.trim() || YSDK_HOSTS[ysdkEnv];
-  if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(baseUrl)) configError('YSDK_BASE_URL', 'must be an http(s) URL without query');
+  const appKey = readSecret(env, keyVar, `needed because YSDK_ENV=${ysdkEnv}`);
+  const baseUrl = read(env, 'YSDK_BASE_URL') ?? YSDK_HOSTS[ysdkEnv];
+  if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(baseUrl)) fail('YSDK_BASE_URL', 'must be an http(s) URL without query');
   return {
     env: ysdkEnv,
     offerId,
     appKey,
     baseUrl: baseUrl.replace(/\/$/, ''),
-    timeoutMs: readMs(env, 'YSDK_TIMEOUT_MS', 2000, 100, 60_000),
-    pollIntervalMs: readMs(env, 'YSDK_POLL_INTERVAL_MS', 15_000, 10, 600_000),
-    pollMaxMs: readMs(env, 'YSDK_POLL_MAX_MS', 120_000, 0, 3_600_000),
+    timeoutMs: millis(env, 'YSDK_TIMEOUT_MS', 2000, 100, 60_000),
+    pollIntervalMs: millis(env, 'YSDK_POLL_INTERVAL_MS', 15_000, 10, 600_000),
+    pollMaxMs: millis(env, 'YSDK_POLL_MAX_MS', 120_000, 0, 3_600_000),
   };
 }
 

@@ -1,4 +1,8 @@
-import { loadConfig } from '../../shared/config';
+import { readFileSync } from 'fs';
+import path from 'path';
+import { CONFIG_VARIABLES, loadConfig } from '../../shared/config';
+import { V2_CONFIG_VARIABLES } from '../../shared/v2';
+import { YSDK_CONFIG_VARIABLES } from '../../shared/ysdk';
 import { isMidasCloudError } from '../../shared/errors';
 
 const BASE = { MIDAS_OFFER_ID: '1450012345', MIDAS_SANDBOX_SECRET: 'sandboxSecret123' };
@@ -58,5 +62,13 @@ describe('loadConfig', () => {
   test('operators are a trimmed set', () => {
     const c = loadConfig({ ...BASE, MIDAS_OPERATOR_OPENIDS: ' oOp000001 , oOp000002,' });
     expect([...c.operatorOpenids]).toEqual(['oOp000001', 'oOp000002']);
+  });
+});
+
+describe('the README', () => {
+  const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+
+  test.each(Object.keys({ ...CONFIG_VARIABLES, ...V2_CONFIG_VARIABLES, ...YSDK_CONFIG_VARIABLES }))('documents %s', (variable) => {
+    expect(readme).toContain(`\`${variable}\``);
   });
 });
