@@ -17,6 +17,7 @@
  * - CANCELLING: a cancel is written and in flight. CANCELLED: coins given back.
  * - EXPIRED: never confirmed within the bill's validity; needs an operator (see README).
  */
+import { inCollection, isMissingCollection } from './collections';
 import { MidasCloudError } from './errors';
 import type { MidasEnv } from './operations';
 import type { WxCloud, WxDatabase } from './wxcloud';
@@ -68,7 +69,6 @@ export interface Expect {
 
 export class Ledger {
   private readonly db: WxDatabase;
-  private collectionReady = false;
 
   constructor(
     cloud: WxCloud,
@@ -92,16 +92,9 @@ export class Ledger {
    */
   async insertOnce(order: Order): Promise<{ inserted: boolean; order: Order }> {
     try {
-      await this.coll().add({ data: { ...order } });
+      await inCollection(this.db, this.collection, () => this.coll().add({ data: { ...order } }));
       return { inserted: true, order };
     } catch (e) {
-      const code = (e as { errCode?: number }).errCode;
-      if (code === -502005 && !this.collectionReady) {
-        // First order of a new deployment: the collection is made on demand, then we try once more.
-        await this.db.createCollection(this.collection).catch(() => undefined);
-        this.collectionReady = true;
-        return this.insertOnce(order);
-      }
       // A duplicate _id (or a failure after the write): the ledger has the truth.
       const existing = await this.get(order._id).catch(() => undefined);
       if (existing) return { inserted: false, order: existing };
@@ -114,7 +107,7 @@ export class Ledger {
       const r = await this.coll().where({ _id: id }).limit(1).get();
       return r.data[0] as Order | undefined;
     } catch (e) {
-      if ((e as { errCode?: number }).errCode === -502005) return undefined;
+      if (isMissingCollection(e)) return undefined;
       throw Ledger.fail(e);
     }
   }
@@ -155,7 +148,7 @@ export class Ledger {
         .get();
       return r.data as unknown as Order[];
     } catch (e) {
-      if ((e as { errCode?: number }).errCode === -502005) return [];
+      if (isMissingCollection(e)) return [];
       throw Ledger.fail(e);
     }
   }

@@ -13,6 +13,7 @@
 import { MidasCloudError } from './errors';
 import { BILL_VALIDITY_SECONDS, BILL_NO_PATTERN } from './limits';
 import { RESOLVE_DEADLINE_MS, type Order, type OrderState } from './ledger';
+import { requestFields } from './validation';
 import { claim, driveCancel, drivePayment, startSession, type PaymentDeps, type Session } from './payments';
 
 export interface ReconcileRequest {
@@ -29,15 +30,11 @@ export interface ReconcileReport {
 
 const MAX_PER_RUN = 100;
 /** Keys of a timer trigger's event (the platform's), which carry nothing for us. */
-const TIMER_KEYS = new Set(['Type', 'TriggerName', 'Time', 'userInfo']);
+const TIMER_KEYS = new Set(['Type', 'TriggerName', 'Time']);
 
 export function parseReconcileEvent(event: unknown): ReconcileRequest {
-  if (event === null || event === undefined) return {};
-  if (typeof event !== 'object' || Array.isArray(event)) {
-    throw new MidasCloudError('VALIDATION_FAILED', 'the request must be an object', { field: '(event)' });
-  }
   const out: ReconcileRequest = {};
-  for (const [k, v] of Object.entries(event)) {
+  for (const [k, v] of Object.entries(requestFields(event))) {
     if (TIMER_KEYS.has(k)) continue;
     if (k !== 'orderIds') throw new MidasCloudError('VALIDATION_FAILED', `${k} is not a field of this request`, { field: k });
     if (!Array.isArray(v) || v.length === 0 || v.length > MAX_PER_RUN || !v.every((x) => typeof x === 'string' && BILL_NO_PATTERN.test(x))) {

@@ -11,6 +11,7 @@ import { Ledger } from './ledger';
 import { getBalance, isClientCall, isTrustedCaller } from './operation';
 import { cancelOrder, placeOrder, type PaymentDeps } from './payments';
 import { parseReconcileEvent, reconcile } from './reconcile';
+import { requestFields } from './validation';
 import { describeCatalogue, loadV2Config, login, signPayment, type V2Config, type V2Deps } from './v2';
 import { loadYsdkConfig, pollAfterTopUp, validateYsdkPlayer, ysdkGetBalance, type YsdkConfig } from './ysdk';
 
@@ -71,10 +72,7 @@ export const catalogueRunner: Runner = async () => describeCatalogue();
  * `afterTopUp: {saveAmt}` it polls until the top-up has arrived (the seed's delay rule).
  */
 export const ysdkBalanceRunner: Runner = async (event, ctx) => {
-  if (event === null || typeof event !== 'object' || Array.isArray(event)) {
-    throw new MidasCloudError('VALIDATION_FAILED', 'the request must be an object', { field: '(event)' });
-  }
-  const { afterTopUp, userInfo: _platform, ...tokens } = event as Record<string, unknown>;
+  const { afterTopUp, ...tokens } = requestFields(event);
   const player = validateYsdkPlayer(tokens);
   const config = (ysdkConfig ??= loadYsdkConfig(process.env));
   if (afterTopUp === undefined) return ysdkGetBalance(player, { config });

@@ -8,11 +8,13 @@
 import { randomBytes } from 'crypto';
 import { fail, loadCommonConfig, millis, read, readSecret, type Env } from './config';
 import { MAX_ITEM_QUANTITY, PRODUCT_ID_PATTERN, catalogue, validCoinQuantities, type Catalogue } from './catalogue';
+import { inCollection, isMissingCollection } from './collections';
 import { MidasCloudError } from './errors';
 import { httpGet, type HttpGet } from './http';
 import { FREE_TEXT_PATTERN, MAX_COINS_PER_CALL, ZONE_ID_PATTERN } from './limits';
 import { clientPaySig, userSignature } from './signing';
-import type { Caller, WxCloud, WxDatabase } from './wxcloud';
+import { requestFields } from './validation';
+import type { Caller, WxCloud } from './wxcloud';
 
 export interface V2Config {
   env: 'production' | 'sandbox';
@@ -80,11 +82,9 @@ function bad(field: string, message: string): MidasCloudError {
   return new MidasCloudError('VALIDATION_FAILED', message, { field });
 }
 
-/** Checks an event's own fields against `allowed`; `userInfo` (the platform's) is ignored. */
+/** Checks an event's own fields against `allowed`. */
 function fieldsOf(event: unknown, allowed: readonly string[]): Record<string, unknown> {
-  if (event === null || event === undefined) return {};
-  if (typeof event !== 'object' || Array.isArray(event)) throw bad('(event)', 'the request must be an object');
-  const { userInfo: _platform, ...rest } = event as Record<string, unknown>;
+  const rest = requestFields(event);
   for (const k of Object.keys(rest)) {
     if (!allowed.includes(k)) {
       const price = /price|amount|fen|total/i.test(k);
@@ -92,17 +92,6 @@ function fieldsOf(event: unknown, allowed: readonly string[]): Record<string, un
     }
   }
   return rest;
-}
-
-/** Runs `op` on a collection, making the collection first if this deployment has none yet. */
-async function inCollection<T>(db: WxDatabase, name: string, op: () => Promise<T>): Promise<T> {
-  try {
-    return await op();
-  } catch (e) {
-    if ((e as { errCode?: number }).errCode !== -502005) throw e;
-    await db.createCollection(name).catch(() => undefined);
-    return op();
-  }
 }
 
 function storeError(e: unknown): MidasCloudError {
@@ -171,7 +160,7 @@ async function sessionKeyOf(deps: V2Deps, openid: string): Promise<string> {
     const r = await db.collection(deps.config.sessionsCollection).where({ _id: openid }).limit(1).get();
     doc = r.data[0];
   } catch (e) {
-    if ((e as { errCode?: number }).errCode !== -502005) throw storeError(e);
+    if (!isMissingCollection(e)) throw storeError(e);
   }
   const relogin = 'log in again (wx.login, then the login function) and retry';
   if (!doc || typeof doc.sessionKey !== 'string') throw new MidasCloudError('SESSION_EXPIRED', `no login on record for this player: ${relogin}`);

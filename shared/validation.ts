@@ -92,6 +92,19 @@ export function eventFields(op: OperationName): EventField[] {
   return out;
 }
 
+/**
+ * The caller's own fields of an event: it must be an object (null or none is empty), and the
+ * `userInfo` the platform adds to every client call ({appId, openId}) is not input: it is dropped.
+ */
+export function requestFields(event: unknown): Record<string, unknown> {
+  if (event === null || event === undefined) return {};
+  if (typeof event !== 'object' || Array.isArray(event)) {
+    throw new MidasCloudError('VALIDATION_FAILED', 'the request must be an object', { field: '(event)' });
+  }
+  const { userInfo: _platform, ...rest } = event as Record<string, unknown>;
+  return rest;
+}
+
 /** Keys a client sometimes sends to pick the player; they are refused with a clear reason. */
 const IDENTITY_KEYS = new Set(['openid', 'openId', 'OPENID', 'appid', 'appId', 'APPID', 'userIp', 'clientIp']);
 
@@ -103,17 +116,7 @@ const IDENTITY_KEYS = new Set(['openid', 'openId', 'OPENID', 'appid', 'appId', '
  * validateEvent('pay', { amt: 10, openid: 'x' }) // throws: field "openid"
  */
 export function validateEvent(op: OperationName, event: unknown): Record<string, string | number> {
-  // The platform adds userInfo ({appId, openId}) to every event from a client; it is not input.
-  let input = event;
-  if (input !== null && typeof input === 'object' && !Array.isArray(input) && 'userInfo' in input) {
-    const { userInfo: _ignored, ...rest } = input as Record<string, unknown>;
-    input = rest;
-  }
-  input ??= {};
-  if (typeof input !== 'object' || Array.isArray(input)) {
-    throw new MidasCloudError('VALIDATION_FAILED', 'the request must be an object', { field: '(event)' });
-  }
-  const record = input as Record<string, unknown>;
+  const record = requestFields(event);
   const fields = eventFields(op);
   for (const key of Object.keys(record)) {
     if (fields.some((f) => f.field === key)) continue;
