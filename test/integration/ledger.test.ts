@@ -13,6 +13,16 @@ const cloud = useLocalCloud();
 afterEach(() => cloud().backend.clearFaults());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Every fault the backend can be scripted with (the delay outlasts a 300 ms call timeout). */
+const FAULTS: Fault[] = [
+  { kind: 'busy' },
+  { kind: 'applyThenBusy' },
+  { kind: 'delay', ms: 450 },
+  { kind: 'inProgress' },
+  { kind: 'empty' },
+  { kind: 'gatewayError' },
+];
 const TIMER = { source: 'wx_trigger' };
 
 async function orders(local: LocalCloud = cloud()): Promise<Order[]> {
@@ -156,14 +166,6 @@ describe('reconciliation', () => {
 });
 
 describe('randomized run', () => {
-  const FAULTS: Fault[] = [
-    { kind: 'busy' },
-    { kind: 'applyThenBusy' },
-    { kind: 'delay', ms: 450 },
-    { kind: 'inProgress' },
-    { kind: 'empty' },
-    { kind: 'gatewayError' },
-  ];
 
   test('hundreds of operations with random faults, duplicates and a kill end final, exact and never doubled', async () => {
     // A seeded generator, so a failure can be replayed.
@@ -256,17 +258,9 @@ describe('randomized run', () => {
 });
 
 describe('every scripted fault × pay, present, cancel', () => {
-  const faults: Fault[] = [
-    { kind: 'busy' },
-    { kind: 'applyThenBusy' },
-    { kind: 'delay', ms: 500 },
-    { kind: 'inProgress' },
-    { kind: 'empty' },
-    { kind: 'gatewayError' },
-  ];
   const env = { MIDAS_CALL_TIMEOUT_MS: '250' };
 
-  describe.each(faults)('$kind', (fault) => {
+  describe.each(FAULTS)('$kind', (fault) => {
     test('pay: COMPLETED, charged once', async () => {
       const openid = fundedPlayer(100);
       cloud().injectFault({ op: 'pay', fault });
