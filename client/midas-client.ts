@@ -10,9 +10,10 @@
  * const { outTradeNo } = await midas.buyItem('sword_basic');   // grant it when your server sees it paid
  * const coins = await midas.buyCoins(60);                       // waits until the coins have arrived
  */
-import type { ClientError } from '../shared/errors';
-import type { FunctionResponse } from '../shared/handler';
-import type { CatalogueResponse, SignPaymentRequest, SignPaymentResponse } from '../shared/v2';
+import type { ClientError } from '../shared/edge/errors';
+import type { FunctionResponse } from '../shared/edge/function';
+import type { CatalogueResponse } from '../shared/virtual-payment/catalogue';
+import type { SignPaymentRequest, SignPaymentResponse } from '../shared/virtual-payment/sign-payment';
 
 /** The part of `wx` this helper uses; the real `wx` fits it. */
 export type MidasWx = Pick<WechatMinigame.Wx, 'login' | 'requestMidasPaymentGameItem' | 'requestMidasPayment'> & {

@@ -1,12 +1,14 @@
 /**
  * Builds every function under cloudfunctions/ into a folder WeChat devtools can upload as is:
- * index.js (esbuild bundle with wx-server-sdk inside), package.json, config.json.
+ * index.js (esbuild bundle with wx-server-sdk inside), package.json, config.json. A function is
+ * a folder with an index.ts that calls defineFunction; its config.json comes from its own
+ * definition (read from a build of it with the SDK stubbed out), so no list of functions exists.
  */
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { existsSync, readdirSync, writeFileSync } from 'fs';
 import path from 'path';
-import { catalogue } from '../shared/catalogue';
-import { configJson, isFunctionName } from '../shared/functions';
+import { configJson, type FunctionManifest } from '../shared/edge/function';
+import { catalogue } from '../shared/virtual-payment/catalogue';
 import { FUNCTIONS_DIR } from '../test/emulator/paths';
 
 export { FUNCTIONS_DIR };
@@ -32,24 +34,45 @@ export function bundleOptions(entry: string, outfile: string, extra: Partial<Bui
     format: 'cjs',
     minify: true,
     legalComments: 'none',
+    // The SDK carries Chinese messages: UTF-8 takes 3 bytes a character where \uXXXX takes 6.
+    charset: 'utf8',
     logLevel: 'warning',
     ...extra,
   };
 }
 
-export async function buildFunctions(): Promise<string[]> {
-  catalogue(); // a bad edit of shared/catalogue.json fails the build, not a purchase
-  const names = functionNames();
-  for (const name of names) {
-    if (!isFunctionName(name)) throw new Error(`cloudfunctions/${name} has no entry in shared/functions.ts`);
+/** wx-server-sdk replaced by an inert object, to evaluate a definition without starting the SDK. */
+const SDK_STUB: Plugin = {
+  name: 'wx-server-sdk-stub',
+  setup(b) {
+    b.onResolve({ filter: /^wx-server-sdk$/ }, () => ({ path: 'wx-server-sdk', namespace: 'sdk-stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'sdk-stub' }, () => ({ contents: 'module.exports = { init() {}, DYNAMIC_CURRENT_ENV: null };', loader: 'js' }));
+  },
+};
+
+/** The manifest (and name) a function's index.ts declares. */
+export async function readDefinition(dir: string): Promise<{ name: string; manifest: FunctionManifest }> {
+  const r = await build(bundleOptions(path.join(dir, 'index.ts'), path.join(dir, 'manifest.cjs'), { write: false, minify: false, plugins: [SDK_STUB] }));
+  const mod = { exports: {} as { manifest?: FunctionManifest; main?: unknown } };
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  new Function('module', 'exports', 'require', r.outputFiles![0]!.text)(mod, mod.exports, require);
+  if (!mod.exports.manifest || typeof mod.exports.main !== 'function') {
+    throw new Error(`${path.relative(process.cwd(), dir)}/index.ts must export { main, manifest } from defineFunction(...)`);
   }
+  return { name: path.basename(dir), manifest: mod.exports.manifest };
+}
+
+export async function buildFunctions(): Promise<string[]> {
+  catalogue(); // a bad edit of shared/virtual-payment/catalogue.json fails the build, not a purchase
+  const names = functionNames();
   await Promise.all(
     names.map(async (name) => {
       const dir = path.join(FUNCTIONS_DIR, name);
+      const { manifest } = await readDefinition(dir);
       await build(bundleOptions(path.join(dir, 'index.ts'), path.join(dir, 'index.js')));
       const pkg = { name, version: '1.0.0', private: true, main: 'index.js', description: `midas-cloud ${name} (built; wx-server-sdk is bundled)`, dependencies: {} };
       writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
-      writeFileSync(path.join(dir, 'config.json'), JSON.stringify(configJson(name), null, 2) + '\n');
+      writeFileSync(path.join(dir, 'config.json'), JSON.stringify(configJson(manifest), null, 2) + '\n');
     }),
   );
   return names;

@@ -11,7 +11,7 @@
  * (the local cloud of `npm start`: http://127.0.0.1:8787/admin). Add --json for JSON lines.
  */
 import tcb from '@cloudbase/node-sdk';
-import { OPEN_STATES, ORDER_STATES, type Order } from '../shared/ledger';
+import { OPEN_STATES, ORDER_STATES, type Order } from '../shared/ledger/order-store';
 
 interface Args {
   command: 'list' | 'resolve';

@@ -1,4 +1,12 @@
-import { createFunction } from '../../shared/handler';
-import { cancelPayRunner } from '../../shared/runners';
+/** `cancelPay`: the calling player cancels one of its own completed pays within 48 hours. */
+import { defineFunction } from '../../shared/edge/function';
+import { cancelOrder, paymentDeps } from '../../shared/ledger/exactly-once';
+import { openapiPermissions } from '../../shared/midas-v1/operation-table';
+import { loadConfig } from '../../shared/midas-v1/settings';
 
-export const main = createFunction('cancelPay', cancelPayRunner);
+export const { main, manifest } = defineFunction({
+  name: 'cancelPay',
+  settings: loadConfig,
+  openapi: openapiPermissions('cancelPay'),
+  run: (event, ctx) => cancelOrder(event, paymentDeps(ctx)),
+});

@@ -1,4 +1,9 @@
-import { createFunction } from '../../shared/handler';
-import { catalogueRunner } from '../../shared/runners';
+/** `catalogue` (Virtual Payment 2.0): what the game's shop shows; prices come from the server's catalogue only. */
+import { defineFunction } from '../../shared/edge/function';
+import { describeCatalogue } from '../../shared/virtual-payment/catalogue';
 
-export const main = createFunction('catalogue', catalogueRunner);
+export const { main, manifest } = defineFunction({
+  name: 'catalogue',
+  settings: () => undefined,
+  run: async () => describeCatalogue(),
+});

@@ -1,4 +1,10 @@
-import { createFunction } from '../../shared/handler';
-import { loginRunner } from '../../shared/runners';
+/** `login` (Virtual Payment 2.0): exchanges a `wx.login` code and keeps the player's newest session_key server-side. */
+import { defineFunction } from '../../shared/edge/function';
+import { login } from '../../shared/virtual-payment/login';
+import { loadV2Config } from '../../shared/virtual-payment/settings';
 
-export const main = createFunction('login', loginRunner);
+export const { main, manifest } = defineFunction({
+  name: 'login',
+  settings: loadV2Config,
+  run: (event, { cloud, caller, settings }) => login(event, { cloud, caller, config: settings }),
+});

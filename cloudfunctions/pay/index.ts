@@ -1,4 +1,12 @@
-import { createFunction } from '../../shared/handler';
-import { payRunner } from '../../shared/runners';
+/** `pay`: the calling player spends coins, exactly once per idempotency key (the order ledger). */
+import { defineFunction } from '../../shared/edge/function';
+import { paymentDeps, placeOrder } from '../../shared/ledger/exactly-once';
+import { openapiPermissions } from '../../shared/midas-v1/operation-table';
+import { loadConfig } from '../../shared/midas-v1/settings';
 
-export const main = createFunction('pay', payRunner);
+export const { main, manifest } = defineFunction({
+  name: 'pay',
+  settings: loadConfig,
+  openapi: openapiPermissions('pay'),
+  run: (event, ctx) => placeOrder('pay', event, paymentDeps(ctx)),
+});

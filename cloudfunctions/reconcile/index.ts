@@ -1,4 +1,20 @@
-import { createFunction } from '../../shared/handler';
-import { reconcileRunner } from '../../shared/runners';
+/**
+ * `reconcile`: resolves the ledger's open orders every 5 minutes by re-sending their bills.
+ * It only finishes what the ledger already holds; still, players do not run it (operators may).
+ */
+import { notPlayers } from '../../shared/edge/caller';
+import { defineFunction } from '../../shared/edge/function';
+import { paymentDeps } from '../../shared/ledger/exactly-once';
+import { parseReconcileEvent, reconcile } from '../../shared/ledger/reconciler';
+import { openapiPermissions } from '../../shared/midas-v1/operation-table';
+import { loadConfig } from '../../shared/midas-v1/settings';
 
-export const main = createFunction('reconcile', reconcileRunner);
+export const { main, manifest } = defineFunction({
+  name: 'reconcile',
+  callers: notPlayers,
+  settings: loadConfig,
+  // Re-sends bills of open orders: every coin-moving op.
+  openapi: (['pay', 'present', 'cancelPay'] as const).flatMap(openapiPermissions),
+  triggers: [{ name: 'reconcile', type: 'timer', config: '0 */5 * * * * *' }],
+  run: (event, ctx) => reconcile(parseReconcileEvent(event), paymentDeps(ctx)),
+});

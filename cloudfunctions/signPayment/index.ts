@@ -1,4 +1,10 @@
-import { createFunction } from '../../shared/handler';
-import { signPaymentRunner } from '../../shared/runners';
+/** `signPayment` (Virtual Payment 2.0): signs one purchase of an item or coins for the calling player and records the order. */
+import { defineFunction } from '../../shared/edge/function';
+import { signPayment } from '../../shared/virtual-payment/sign-payment';
+import { loadV2Config } from '../../shared/virtual-payment/settings';
 
-export const main = createFunction('signPayment', signPaymentRunner);
+export const { main, manifest } = defineFunction({
+  name: 'signPayment',
+  settings: loadV2Config,
+  run: (event, { cloud, caller, settings }) => signPayment(event, { cloud, caller, config: settings }),
+});

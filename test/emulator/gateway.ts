@@ -7,7 +7,7 @@ import { readFileSync } from 'fs';
 import http from 'http';
 import type { AddressInfo } from 'net';
 import path from 'path';
-import { resolveCloudApiName } from '../../shared/operations';
+import { resolveCloudApiName } from '../../shared/midas-v1/operation-table';
 import type { CloudDatabase } from './database';
 import type { MidasBackend } from './midas-backend';
 import { decodeCommApiData, encodeCommOpenApiResp, parseMultipart } from './wire';

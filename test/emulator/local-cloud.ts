@@ -5,14 +5,14 @@
 import { randomBytes } from 'crypto';
 import type http from 'http';
 import path from 'path';
-import type { MidasEnv } from '../../shared/operations';
+import type { MidasEnv } from '../../shared/midas-v1/operation-table';
 import { CloudDatabase } from './database';
 import { Gateway, sendJson } from './gateway';
 import { MidasBackend, type FaultRule, type MidasApp } from './midas-backend';
 import { FUNCTIONS_DIR } from './paths';
 import { FunctionRunner, type Player } from './runner';
 import { YSDK_PREFIX, YsdkEmulator } from './ysdk';
-import { catalogue } from '../../shared/catalogue';
+import { catalogue } from '../../shared/virtual-payment/catalogue';
 import { WechatClientEmulator } from './wechat-client';
 
 export interface LocalCloudOptions {

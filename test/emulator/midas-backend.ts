@@ -4,15 +4,16 @@
  * (names, paths, params, answers) comes from the operations table in shared/.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'fs';
-import { BILL_NO_PATTERN, BILL_VALIDITY_SECONDS, MAX_COINS_PER_CALL, ZONE_ID_PATTERN } from '../../shared/limits';
+import { BILL_NO_PATTERN, BILL_VALIDITY_SECONDS, MAX_COINS_PER_CALL, ZONE_ID_PATTERN } from '../../shared/midas-v1/api-limits';
 import {
   PF_ANDROID,
   allParams,
   cgiPath,
   type MidasEnv,
   type OperationName,
-} from '../../shared/operations';
-import { midasSig, signaturesEqual, type SignableParams } from '../../shared/signing';
+} from '../../shared/midas-v1/operation-table';
+import { midasSig, type SignableParams } from '../../shared/midas-v1/signing';
+import { signaturesEqual } from '../../shared/edge/hmac';
 
 export interface MidasApp {
   appid: string;

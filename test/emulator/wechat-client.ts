@@ -9,9 +9,10 @@
  *   of SPEC §3, recording what was paid.
  */
 import { randomBytes } from 'crypto';
-import { PRICE_TIERS_CNY } from '../../shared/catalogue';
-import type { MidasEnv } from '../../shared/operations';
-import { clientPaySig, signaturesEqual, userSignature } from '../../shared/signing';
+import { PRICE_TIERS_CNY } from '../../shared/virtual-payment/catalogue';
+import type { MidasEnv } from '../../shared/midas-v1/operation-table';
+import { clientPaySig, userSignature } from '../../shared/virtual-payment/signing';
+import { signaturesEqual } from '../../shared/edge/hmac';
 
 export interface WechatApp {
   appid: string;

@@ -4,16 +4,10 @@
  * token, and answers as the real one does (1001 bad parameters, 1018 login check failed).
  */
 import { randomBytes } from 'crypto';
-import type { MidasEnv } from '../../shared/operations';
-import { signaturesEqual } from '../../shared/signing';
-import {
-  YSDK_BALANCE_PATH,
-  YSDK_BALANCE_SIGNED_PATH,
-  YSDK_SESSIONS,
-  v3Sig,
-  type YsdkLogin,
-  type YsdkSubscription,
-} from '../../shared/ysdk';
+import type { MidasEnv } from '../../shared/midas-v1/operation-table';
+import { signaturesEqual } from '../../shared/edge/hmac';
+import { YSDK_BALANCE_PATH, YSDK_BALANCE_SIGNED_PATH, YSDK_SESSIONS, type YsdkLogin, type YsdkSubscription } from '../../shared/ysdk/balance';
+import { v3Sig } from '../../shared/ysdk/openapi-v3-signing';
 
 export interface YsdkApp {
   offerId: string;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'crypto';
-import type { FunctionResponse } from '../../shared/handler';
-import type { MidasEnv } from '../../shared/operations';
+import type { FunctionResponse } from '../../shared/edge/function';
+import type { MidasEnv } from '../../shared/midas-v1/operation-table';
 import { LocalCloud, type LocalCloudOptions } from '../emulator/local-cloud';
 import type { Invocation, Player } from '../emulator/runner';
 

@@ -1,0 +1,131 @@
+/**
+ * The edge of every function: learn the caller from the platform, read the function's settings
+ * once, check who may call, run the function's core entry point, and map the result to the one
+ * response shape. No exception gets past `main`; what a client sees is decided by
+ * {@link toClientError}.
+ *
+ * Each `cloudfunctions/<name>/index.ts` declares its own wiring with {@link defineFunction}:
+ * who may call it, which settings it reads, which Midas operations it may call (its config.json
+ * permissions), its triggers, and what it runs. Nothing central lists the functions.
+ */
+import { callerFromContext, forbidden, type Caller, type CallerPolicy } from './caller';
+import { isMidasCloudError, toClientError, type ClientError } from './errors';
+import type { Env } from './settings';
+import type { WxCloud } from './wx-server-sdk';
+
+/** The one response shape of every function, for success and failure. */
+export type FunctionResponse<T = Record<string, unknown>> = { ok: true; data: T } | { ok: false; error: ClientError };
+
+/** What a runner gets besides the event: the SDK, the caller (from the platform), a log. */
+export interface EdgeContext {
+  cloud: WxCloud;
+  caller: Caller;
+  log: (entry: Record<string, unknown>) => void;
+}
+
+/** The work of one function, given its event and the edge's context. */
+export type Runner = (event: unknown, ctx: EdgeContext) => Promise<unknown>;
+
+type Log = (line: string) => void;
+
+/**
+ * Makes the `main` of function `name` from its runner.
+ *
+ * @example
+ * export const main = createMain('pay', cloud, (event, ctx) => placeOrder('pay', event, deps(ctx)));
+ */
+export function createMain(name: string, cloud: WxCloud, run: Runner, log: Log = (l) => console.error(l)) {
+  const logEntry = (entry: Record<string, unknown>) => log(JSON.stringify({ fn: name, ...entry }));
+  return async function main(event: unknown): Promise<FunctionResponse<unknown>> {
+    try {
+      const caller = callerFromContext(cloud.getWXContext());
+      return { ok: true, data: await run(event, { cloud, caller, log: logEntry }) };
+    } catch (e) {
+      const error = toClientError(e);
+      // Codes, fields and bill numbers only: never a secret, a signature or an upstream message.
+      const entry: Record<string, unknown> = { event: 'failure', code: error.code, retryable: error.retryable };
+      if (isMidasCloudError(e)) {
+        if (e.upstreamCode !== undefined) entry.upstreamCode = e.upstreamCode;
+        if (e.field !== undefined) entry.field = e.field;
+        if (e.billNo !== undefined) entry.billNo = e.billNo;
+        if (e.outcome !== undefined) entry.outcome = e.outcome;
+      } else {
+        entry.unexpected = e instanceof Error ? e.name : typeof e;
+      }
+      logEntry(entry);
+      return { ok: false, error };
+    }
+  };
+}
+
+/** A timer trigger of config.json (a 7-field cron). */
+export interface TimerTrigger {
+  name: string;
+  type: 'timer';
+  config: string;
+}
+
+/** What the build writes to a function's config.json. */
+export interface FunctionManifest {
+  /** The openapi names the function calls (config.json `permissions.openapi`). */
+  openapi: readonly string[];
+  triggers?: readonly TimerTrigger[];
+}
+
+/** What a function's runner gets: the edge's context and the function's settings. */
+export interface FunctionContext<S> extends EdgeContext {
+  settings: S;
+}
+
+/** The wiring of one function, declared in its own `cloudfunctions/<name>/index.ts`. */
+export interface FunctionDefinition<S> {
+  name: string;
+  /** Who may call it (`trustedOnly`, `notPlayers` from edge/caller); anyone when left out. */
+  callers?: CallerPolicy<S>;
+  /** Reads and checks its settings from the environment (once per instance; an error names the variable). */
+  settings: (env: Env) => S;
+  /** The openapi names it calls; the build grants exactly these in config.json. */
+  openapi?: readonly string[];
+  triggers?: readonly TimerTrigger[];
+  run: (event: unknown, ctx: FunctionContext<S>) => Promise<unknown>;
+}
+
+/**
+ * The runner of a definition: settings read at the first call and kept for the life of the
+ * instance (a settings error is answered, naming the variable, at every call until it is fixed),
+ * then the caller check, then the function's own work.
+ */
+export function runnerOf<S>(def: FunctionDefinition<S>, env: Env = process.env): Runner {
+  let settings: { value: S } | undefined;
+  return async (event, ctx) => {
+    settings ??= { value: def.settings(env) };
+    const s = settings.value;
+    if (def.callers && !def.callers(ctx.caller, s)) throw forbidden(def.name);
+    return def.run(event, { ...ctx, settings: s });
+  };
+}
+
+/** The config.json of a definition. */
+export function manifestOf(def: FunctionDefinition<unknown>): FunctionManifest {
+  return { openapi: def.openapi ?? [], ...(def.triggers && { triggers: def.triggers }) };
+}
+
+/** The config.json WeChat devtools reads on upload. */
+export function configJson(m: FunctionManifest): { permissions: { openapi: string[] }; triggers?: TimerTrigger[] } {
+  return { permissions: { openapi: [...m.openapi] }, ...(m.triggers && { triggers: m.triggers.map((t) => ({ ...t })) }) };
+}
+
+/**
+ * The whole of a deployed function: the real wx-server-sdk, initialised once per cold start
+ * for the environment the function runs in, and the function's wiring. Exports `main` for the
+ * platform and `manifest` for the build (config.json).
+ *
+ * @example
+ * export const { main, manifest } = defineFunction({ name: 'pay', settings: loadConfig, openapi: ['midas.pay', 'midas.paySandbox'], run });
+ */
+export function defineFunction<S>(def: FunctionDefinition<S>): { main: (event: unknown) => Promise<FunctionResponse<unknown>>; manifest: FunctionManifest } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const cloud = require('wx-server-sdk') as WxCloud;
+  cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV });
+  return { main: createMain(def.name, cloud, runnerOf(def)), manifest: manifestOf(def as FunctionDefinition<unknown>) };
+}

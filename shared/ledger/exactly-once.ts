@@ -1,0 +1,345 @@
+/**
+ * Exactly-once pay, present and cancel on top of the ledger (see ledger.ts for the states).
+ *
+ * - The order (with its bill number) is written before Midas is called; the bill number never
+ *   changes, so a repeat can never charge twice (Midas answers 90012 to a bill it applied).
+ * - -1, timeouts, network failures and 90016 are retried with the same bill number, with
+ *   jittered exponential backoff, inside the invocation's time budget. When the budget is spent
+ *   the order is UNKNOWN and the caller is told it is being resolved, not that it failed.
+ * - Definite failures (too low balance, bad params, a wrong secret) are final: FAILED.
+ * - The same idempotency key from the same player maps to the same order, so a repeat (or a
+ *   concurrent duplicate) returns the first outcome; another player's key is another order.
+ */
+import { createHash, randomBytes } from 'crypto';
+import { MidasCloudError, fromCloudCallError, isMidasCloudError, type ErrorCode } from '../edge/errors';
+import { BILL_VALIDITY_SECONDS } from '../midas-v1/api-limits';
+import { FINAL_STATES, Ledger, type Order, type OrderState } from './order-store';
+import { callOp, newBillNo, playerValues, type CallDeps, type CallValues } from '../midas-v1/call-params';
+import type { OperationName } from '../midas-v1/operation-table';
+import { IDEMPOTENCY_KEY_FIELD, REASON_FIELD, RECIPIENT_FIELD, validateEvent } from '../midas-v1/event-validation';
+import type { Caller } from '../edge/caller';
+import type { WxCloud } from '../edge/wx-server-sdk';
+import type { MidasConfig } from '../midas-v1/settings';
+
+/** A lease outlives the budget by this much, so a live invocation is never taken over. */
+const LEASE_GRACE_MS = 1000;
+/** Time kept back at the end of the budget for the last ledger write. */
+const FINAL_WRITE_RESERVE_MS = 250;
+/** An attempt with less time than this is not started. */
+const MIN_ATTEMPT_MS = 100;
+const BACKOFF_BASE_MS = 80;
+const BACKOFF_CAP_MS = 800;
+/** How often a duplicate request looks at an order another invocation is working on. */
+const POLL_MS = 100;
+
+export interface PaymentDeps extends CallDeps {
+  ledger: Ledger;
+  caller: Caller;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+/** What a client learns about an order. Grant an item only when `state` is `COMPLETED`. */
+export interface OrderView {
+  orderId: string;
+  billNo: string;
+  kind: 'pay' | 'present';
+  state: OrderState;
+  /** True while the outcome is not known yet: call again with the same idempotency key later. */
+  resolving: boolean;
+  amount: number;
+  item?: string;
+  reason?: string;
+  balance?: number;
+  usedGenAmt?: number;
+  createdAt: number;
+}
+
+export function viewOf(o: Order): OrderView {
+  const v: OrderView = {
+    orderId: o._id,
+    billNo: o.billNo,
+    kind: o.kind,
+    state: o.state,
+    resolving: !FINAL_STATES.has(o.state),
+    amount: o.amount,
+    createdAt: o.createdAt,
+  };
+  if (o.item !== undefined) v.item = o.item;
+  if (o.reason !== undefined) v.reason = o.reason;
+  if (o.result?.balance !== undefined) v.balance = o.result.balance;
+  if (o.result?.usedGenAmt !== undefined) v.usedGenAmt = o.result.usedGenAmt;
+  return v;
+}
+
+/** The error a FAILED order was failed with, for a repeat of the same request. */
+function failureOf(o: Order): MidasCloudError {
+  const code = (o.lastError?.code ?? 'INTERNAL') as ErrorCode;
+  const e = new MidasCloudError(code, o.lastError ? `the order failed earlier: ${code}` : 'the order failed', {
+    outcome: 'not_applied',
+    ...(o.lastError?.upstreamCode !== undefined && { upstreamCode: o.lastError.upstreamCode }),
+  });
+  e.billNo = o.billNo;
+  return e;
+}
+
+/** The order id of an idempotency key: one per (kind, player, key), never shared across players. */
+export function orderIdForKey(kind: string, openid: string, key: string): string {
+  return `k_${createHash('sha256').update(`${kind}\u0000${openid}\u0000${key}`).digest('base64url').slice(0, 40)}`;
+}
+
+/** One invocation's hold on orders: its lease id and the end of its time budget. */
+export interface Session {
+  deps: PaymentDeps;
+  now: () => number;
+  leaseId: string;
+  deadline: number;
+}
+
+export function startSession(deps: PaymentDeps, budgetMs = deps.config.timeBudgetMs): Session {
+  const now = deps.now ?? Date.now;
+  return { deps, now, leaseId: randomBytes(9).toString('base64url'), deadline: now() + budgetMs };
+}
+
+const leaseUntil = (s: Session) => s.deadline + LEASE_GRACE_MS;
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+type AttemptOutcome =
+  | { kind: 'done'; data: Record<string, unknown> | null }
+  | { kind: 'definite'; error: MidasCloudError }
+  | { kind: 'exhausted'; error: MidasCloudError }
+  | { kind: 'lostLease' };
+
+/**
+ * Calls `op` with the same values until a definite answer or the end of the budget. Each
+ * attempt is counted in the ledger before it is sent. `alreadyDone` is the error that means
+ * an earlier attempt went through (90012 for pay/present, 90015 for a cancel).
+ */
+async function attempts(s: Session, order: Order, op: OperationName, values: CallValues, alreadyDone: ErrorCode, firstCounted: boolean): Promise<AttemptOutcome> {
+  const { deps, now } = s;
+  const sleep = deps.sleep ?? defaultSleep;
+  const random = deps.random ?? Math.random;
+  const counter = op === 'cancelPay' ? 'cancelAttempts' : 'attempts';
+  for (let n = 0; ; n++) {
+    // The write that made the order ours (insert or claim) counted the first attempt already.
+    if (n > 0 || !firstCounted) {
+      const owned = await deps.ledger.update(order._id, { leaseId: s.leaseId }, { updatedAt: now() }, { [counter]: 1 });
+      if (!owned) return { kind: 'lostLease' };
+    }
+    const remaining = s.deadline - now() - FINAL_WRITE_RESERVE_MS;
+    let error: MidasCloudError;
+    try {
+      const data = await callOp(op, values, deps, Math.max(MIN_ATTEMPT_MS, Math.min(deps.config.callTimeoutMs, remaining)));
+      return { kind: 'done', data };
+    } catch (e) {
+      error = isMidasCloudError(e) ? e : fromCloudCallError(e, true);
+    }
+    if (error.code === alreadyDone) return { kind: 'done', data: null };
+    if (!error.retryable) return { kind: 'definite', error };
+    const backoff = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** n) * (0.5 + random() / 2);
+    if (now() + backoff + MIN_ATTEMPT_MS + FINAL_WRITE_RESERVE_MS > s.deadline) return { kind: 'exhausted', error };
+    deps.log?.({ event: 'retry', orderId: order._id, op, code: error.code, attempt: n + 1, backoffMs: Math.round(backoff) });
+    await sleep(backoff);
+  }
+}
+
+function errorRecord(e: MidasCloudError): Order['lastError'] {
+  return { code: e.code, ...(e.upstreamCode !== undefined && { upstreamCode: e.upstreamCode }) };
+}
+
+/** Moves the order to `state` if this session still holds it; returns the order as it is now. */
+async function settle(s: Session, order: Order, state: OrderState, patch: Partial<Order>): Promise<Order> {
+  const t = s.now();
+  // Only what changes is written: the attempt counters were incremented in the ledger itself.
+  const change: Partial<Order> = { ...patch, state, leaseId: '', leaseUntil: 0, updatedAt: t, resolvedAt: FINAL_STATES.has(state) ? t : null };
+  const next: Order = { ...order, ...change };
+  try {
+    if (await s.deps.ledger.update(order._id, { leaseId: s.leaseId }, change)) return next;
+    return (await s.deps.ledger.get(order._id)) ?? next;
+  } catch (e) {
+    // The ledger failed after Midas answered. The outcome we know is still the truth; the
+    // order stays open in the ledger and the reconciler will find the same answer (90012).
+    s.deps.log?.({ event: 'ledger_write_failed', orderId: order._id, state, code: isMidasCloudError(e) ? e.code : 'INTERNAL' });
+    return next;
+  }
+}
+
+/**
+ * Drives a PENDING order (held by this session) to COMPLETED, FAILED or UNKNOWN.
+ * `firstCounted`: the write that took the order already counted the first attempt.
+ */
+export async function drivePayment(s: Session, order: Order, firstCounted = false): Promise<Order> {
+  const r = await attempts(s, order, order.kind, order.call, 'BILL_ALREADY_EXISTS', firstCounted);
+  switch (r.kind) {
+    case 'done': {
+      const result: NonNullable<Order['result']> = {};
+      if (typeof r.data?.balance === 'number') result.balance = r.data.balance;
+      if (typeof r.data?.usedGenAmt === 'number') result.usedGenAmt = r.data.usedGenAmt;
+      return settle(s, order, 'COMPLETED', { result, lastError: null });
+    }
+    case 'definite':
+      return settle(s, order, 'FAILED', { lastError: errorRecord(r.error) });
+    case 'exhausted':
+      return settle(s, order, 'UNKNOWN', { lastError: errorRecord(r.error) });
+    case 'lostLease':
+      return (await s.deps.ledger.get(order._id)) ?? order;
+  }
+}
+
+/** Drives a CANCELLING order (held by this session) to CANCELLED, back to COMPLETED, or leaves it CANCELLING. */
+export async function driveCancel(s: Session, order: Order, firstCounted = false): Promise<{ order: Order; error?: MidasCloudError }> {
+  const { openid, appid, zoneId, userIp, billNo, payItem } = order.call;
+  const values: CallValues = { openid, appid, zoneId, userIp, billNo, payItem };
+  const r = await attempts(s, order, 'cancelPay', values, 'BILL_ALREADY_CANCELLED', firstCounted);
+  switch (r.kind) {
+    case 'done':
+      return { order: await settle(s, order, 'CANCELLED', { lastError: null }) };
+    case 'definite':
+      // Midas kept the payment (confirmed, or it does not know the bill): the order stays paid.
+      return { order: await settle(s, order, 'COMPLETED', { lastError: errorRecord(r.error) }), error: r.error };
+    case 'exhausted':
+      return { order: await settle(s, order, 'CANCELLING', { lastError: errorRecord(r.error) }) };
+    case 'lostLease':
+      return { order: (await s.deps.ledger.get(order._id)) ?? order };
+  }
+}
+
+/**
+ * Takes an order whose lease ran out (a crashed or finished invocation), counting the first
+ * attempt of what this session will send in the same write.
+ */
+export async function claim(s: Session, order: Order, to: OrderState = order.state, willSend = true): Promise<Order | undefined> {
+  const t = s.now();
+  const patch = { state: to, leaseId: s.leaseId, leaseUntil: leaseUntil(s), updatedAt: t };
+  const counter = to === 'CANCELLING' ? 'cancelAttempts' : 'attempts';
+  const ok = await s.deps.ledger.update(order._id, { states: [order.state], leaseExpiredBy: t }, patch, willSend ? { [counter]: 1 } : {});
+  return ok ? { ...order, ...patch, [counter]: order[counter] + (willSend ? 1 : 0) } : undefined;
+}
+
+function sameRequest(a: Order, b: Order): boolean {
+  return a.kind === b.kind && a.openid === b.openid && a.amount === b.amount && a.item === b.item && a.reason === b.reason && a.call.zoneId === b.call.zoneId;
+}
+
+/** The answer for an order: its view, or the error it failed with. */
+function outcome(o: Order): OrderView {
+  if (o.state === 'FAILED') throw failureOf(o);
+  return viewOf(o);
+}
+
+/**
+ * `pay` (the caller's coins) or `present` (a recipient's, trusted callers only: checked by the caller).
+ *
+ * @example
+ * await placeOrder('pay', { amt: 30, payItem: 'sword', idempotencyKey: 'buy-42' }, deps) // → OrderView
+ */
+export async function placeOrder(kind: 'pay' | 'present', event: unknown, deps: PaymentDeps): Promise<OrderView> {
+  const fields = validateEvent(kind, event);
+  const s = startSession(deps);
+  const player = playerValues(deps.caller, deps.config, kind === 'present' ? String(fields[RECIPIENT_FIELD]) : deps.caller.openid);
+  const key = fields[IDEMPOTENCY_KEY_FIELD] as string | undefined;
+  const id = key !== undefined ? orderIdForKey(kind, player.openid, key) : newBillNo();
+  const amount = Number(kind === 'pay' ? fields.amt : fields.presentCounts);
+  const call: Record<string, string | number> = {
+    ...player,
+    zoneId: (fields.zoneId as string | undefined) ?? deps.config.defaultZoneId,
+    billNo: id,
+    [kind === 'pay' ? 'amt' : 'presentCounts']: amount,
+  };
+  if (fields.payItem !== undefined) call.payItem = fields.payItem;
+  if (fields.appRemark !== undefined) call.appRemark = fields.appRemark;
+  const t = s.now();
+  const order: Order = {
+    _id: id,
+    kind,
+    env: deps.config.env,
+    state: 'PENDING',
+    billNo: id,
+    openid: player.openid,
+    amount,
+    ...(fields.payItem !== undefined && { item: String(fields.payItem) }),
+    ...((fields.appRemark ?? fields[REASON_FIELD]) !== undefined && { reason: String(fields.appRemark ?? fields[REASON_FIELD]) }),
+    ...(key !== undefined && { idempotencyKey: key }),
+    call,
+    attempts: 1, // the first attempt follows this insert at once
+    cancelAttempts: 0,
+    leaseId: s.leaseId,
+    leaseUntil: leaseUntil(s),
+    lastError: null,
+    result: null,
+    createdAt: t,
+    updatedAt: t,
+    resolvedAt: null,
+  };
+
+  const { inserted, order: current } = await deps.ledger.insertOnce(order);
+  if (inserted) return outcome(await drivePayment(s, current, true));
+  if (!sameRequest(current, order)) {
+    throw new MidasCloudError('IDEMPOTENCY_KEY_REUSED', `${IDEMPOTENCY_KEY_FIELD} was used before for a different request`, { field: IDEMPOTENCY_KEY_FIELD });
+  }
+  return outcome(await followExisting(s, current));
+}
+
+/**
+ * A repeat of a known order: its outcome if final; otherwise wait for the invocation working
+ * on it, or take it over when that one's lease ran out (it crashed or gave up).
+ */
+async function followExisting(s: Session, order: Order): Promise<Order> {
+  const sleep = s.deps.sleep ?? defaultSleep;
+  let current: Order | undefined = order;
+  while (current && !FINAL_STATES.has(current.state) && current.state !== 'CANCELLING') {
+    if (current.leaseUntil < s.now()) {
+      const mine = await claim(s, current, 'PENDING');
+      if (mine) return drivePayment(s, mine, true);
+    }
+    if (s.now() + POLL_MS > s.deadline) break;
+    await sleep(POLL_MS);
+    current = await s.deps.ledger.get(order._id);
+  }
+  return current ?? order;
+}
+
+/**
+ * Cancels the caller's own COMPLETED pay within its validity.
+ *
+ * @example
+ * await cancelOrder({ billNo }, deps) // → OrderView in state CANCELLED
+ */
+export async function cancelOrder(event: unknown, deps: PaymentDeps): Promise<OrderView> {
+  const fields = validateEvent('cancelPay', event);
+  const s = startSession(deps);
+  const openid = deps.caller.openid;
+  if (!openid) throw new MidasCloudError('NOT_LOGGED_IN', 'no player in the platform context: call this from the mini-game');
+  const billNo = String(fields.billNo);
+  const order = await deps.ledger.get(billNo);
+  // Another player's order does not exist for this caller.
+  if (!order || order.kind !== 'pay' || order.openid !== openid || order.env !== deps.config.env) {
+    throw Object.assign(new MidasCloudError('BILL_NOT_FOUND', 'no such payment of this player'), { billNo });
+  }
+  const err = (code: ErrorCode, message: string) => Object.assign(new MidasCloudError(code, message, { outcome: 'not_applied' }), { billNo });
+  if (order.state === 'CANCELLED') throw err('BILL_ALREADY_CANCELLED', 'the payment was already cancelled');
+  if (order.state !== 'COMPLETED' && order.state !== 'CANCELLING') {
+    throw err('ORDER_NOT_CANCELLABLE', `only a completed payment can be cancelled; this one is ${order.state}`);
+  }
+  if (s.now() - order.createdAt > BILL_VALIDITY_SECONDS * 1000) throw err('BILL_ALREADY_CONFIRMED', 'the payment is older than 48 hours and can no longer be cancelled');
+  const mine = await claim(s, order, 'CANCELLING');
+  if (!mine) {
+    // Another invocation is cancelling it right now: report where it stands.
+    return viewOf((await deps.ledger.get(billNo)) ?? order);
+  }
+  const r = await driveCancel(s, mine, true);
+  if (r.error) throw Object.assign(r.error, { billNo });
+  return viewOf(r.order);
+}
+
+/** One ledger per SDK instance and collection, kept for the life of the instance. */
+const ledgers = new WeakMap<object, Map<string, Ledger>>();
+
+/** What pay, present, cancel and the reconciler need, from a function's context and its v1 settings. */
+export function paymentDeps(ctx: { cloud: WxCloud; caller: Caller; settings: MidasConfig; log: (entry: Record<string, unknown>) => void }): PaymentDeps {
+  let byName = ledgers.get(ctx.cloud);
+  if (!byName) ledgers.set(ctx.cloud, (byName = new Map()));
+  let ledger = byName.get(ctx.settings.ledgerCollection);
+  if (!ledger) byName.set(ctx.settings.ledgerCollection, (ledger = new Ledger(ctx.cloud, ctx.settings.ledgerCollection)));
+  return { cloud: ctx.cloud, config: ctx.settings, caller: ctx.caller, ledger, log: ctx.log };
+}

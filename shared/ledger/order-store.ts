@@ -1,0 +1,155 @@
+/**
+ * The order ledger in the cloud database. Every pay, present and cancel is written here before
+ * Midas is called, and every change is a conditional update, so two invocations can never both
+ * act on one order.
+ *
+ * States (final ones in capitals of their own line):
+ *
+ *   PENDING ──success / 90012──▶ COMPLETED ──cancel──▶ CANCELLING ──▶ CANCELLED
+ *      │   ──definite failure──▶ FAILED                     │ ──90014/90000──▶ COMPLETED
+ *      │   ──budget spent on -1 / timeouts──▶ UNKNOWN ──(same bill again)──▶ COMPLETED | FAILED
+ *      └── PENDING / UNKNOWN still unresolved 47 h after creation ──▶ EXPIRED
+ *
+ * - PENDING: written before the first call; an invocation holds its lease.
+ * - UNKNOWN: the call may have gone through; retried with the same bill number by the next
+ *   caller with the same idempotency key or by the reconciler.
+ * - COMPLETED: Midas applied the bill. FAILED: Midas definitely did not (too low balance, …).
+ * - CANCELLING: a cancel is written and in flight. CANCELLED: coins given back.
+ * - EXPIRED: never confirmed within the bill's validity; needs an operator (see README).
+ */
+import { inCollection, isMissingCollection } from '../edge/collections';
+import { MidasCloudError } from '../edge/errors';
+import type { MidasEnv } from '../midas-v1/operation-table';
+import type { WxCloud, WxDatabase } from '../edge/wx-server-sdk';
+
+export const ORDER_STATES = ['PENDING', 'UNKNOWN', 'COMPLETED', 'FAILED', 'CANCELLING', 'CANCELLED', 'EXPIRED'] as const;
+export type OrderState = (typeof ORDER_STATES)[number];
+
+/** States in which nothing more will happen by itself. COMPLETED can still be cancelled on request. */
+export const FINAL_STATES: ReadonlySet<OrderState> = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'EXPIRED']);
+/** States the reconciler resolves. */
+export const OPEN_STATES: readonly OrderState[] = ['PENDING', 'UNKNOWN', 'CANCELLING'];
+
+/** Re-sending a bill is stopped this long after creation: 1 h inside Midas' 48 h validity. */
+export const RESOLVE_DEADLINE_MS = 47 * 3600 * 1000;
+
+export interface Order {
+  /** The order id, which is also its bill number: made once, kept through every retry. */
+  _id: string;
+  kind: 'pay' | 'present';
+  env: MidasEnv;
+  state: OrderState;
+  billNo: string;
+  openid: string;
+  amount: number;
+  item?: string;
+  reason?: string;
+  idempotencyKey?: string;
+  /** Everything of the Midas call but ts/offer/pf, sent the same on every attempt (camelCase wire names). */
+  call: Record<string, string | number>;
+  attempts: number;
+  cancelAttempts: number;
+  /** The invocation working on the order, and until when (ms). 0 when free. */
+  leaseId: string;
+  leaseUntil: number;
+  lastError: { code: string; upstreamCode?: number } | null;
+  result: { balance?: number; usedGenAmt?: number } | null;
+  createdAt: number;
+  updatedAt: number;
+  resolvedAt: number | null;
+}
+
+/** The conditions of a conditional update. */
+export interface Expect {
+  states?: readonly OrderState[];
+  leaseId?: string;
+  /** Only if the current lease ran out before this time (ms). */
+  leaseExpiredBy?: number;
+}
+
+export class Ledger {
+  private readonly db: WxDatabase;
+
+  constructor(
+    cloud: WxCloud,
+    private readonly collection: string,
+  ) {
+    this.db = cloud.database();
+  }
+
+  private coll() {
+    return this.db.collection(this.collection);
+  }
+
+  /** Wraps a database failure; nothing is known to have been written. */
+  private static fail(e: unknown): MidasCloudError {
+    return new MidasCloudError('LEDGER_UNAVAILABLE', 'the order ledger is not available; nothing was charged', { cause: e });
+  }
+
+  /**
+   * Writes a new order unless one with its id exists: the insert-once lock of a bill.
+   * Returns the order that is in the ledger now (the new one or the existing one).
+   */
+  async insertOnce(order: Order): Promise<{ inserted: boolean; order: Order }> {
+    try {
+      await inCollection(this.db, this.collection, () => this.coll().add({ data: { ...order } }));
+      return { inserted: true, order };
+    } catch (e) {
+      // A duplicate _id (or a failure after the write): the ledger has the truth.
+      const existing = await this.get(order._id).catch(() => undefined);
+      if (existing) return { inserted: false, order: existing };
+      throw Ledger.fail(e);
+    }
+  }
+
+  async get(id: string): Promise<Order | undefined> {
+    try {
+      const r = await this.coll().where({ _id: id }).limit(1).get();
+      return r.data[0] as Order | undefined;
+    } catch (e) {
+      if (isMissingCollection(e)) return undefined;
+      throw Ledger.fail(e);
+    }
+  }
+
+  /**
+   * Applies `patch` (and increments `inc`) if the order still matches `expect`; true when it did.
+   * This is the only way an order changes, so concurrent invocations serialise on it.
+   */
+  async update(id: string, expect: Expect, patch: Partial<Order>, inc: Partial<Record<'attempts' | 'cancelAttempts', number>> = {}): Promise<boolean> {
+    const _ = this.db.command;
+    const query: Record<string, unknown> = { _id: id };
+    if (expect.states) query.state = _.in([...expect.states]);
+    if (expect.leaseId !== undefined) query.leaseId = expect.leaseId;
+    if (expect.leaseExpiredBy !== undefined) query.leaseUntil = _.lt(expect.leaseExpiredBy);
+    const data: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(patch)) {
+      // An object is merged key by key by an update ("result.balance"), which fails on a null
+      // field; orders replace their object fields whole.
+      data[k] = v !== null && typeof v === 'object' ? _.set(v) : v;
+    }
+    for (const [k, n] of Object.entries(inc)) data[k] = _.inc(n);
+    try {
+      const r = await this.coll().where(query).update({ data });
+      return r.stats.updated === 1;
+    } catch (e) {
+      throw Ledger.fail(e);
+    }
+  }
+
+  /** Open orders of `env` not touched since `before` (ms), oldest first. */
+  async listOpen(env: MidasEnv, before: number, limit: number): Promise<Order[]> {
+    const _ = this.db.command;
+    try {
+      const r = await this.coll()
+        .where({ env, state: _.in([...OPEN_STATES]), updatedAt: _.lt(before) })
+        .orderBy('updatedAt', 'asc')
+        .limit(limit)
+        .get();
+      return r.data as unknown as Order[];
+    } catch (e) {
+      if (isMissingCollection(e)) return [];
+      throw Ledger.fail(e);
+    }
+  }
+}

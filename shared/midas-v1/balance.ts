@@ -1,0 +1,11 @@
+/** `getBalance`: the calling player's coins, read from Midas (no ledger: nothing moves). */
+import type { Caller } from '../edge/caller';
+import { callOp, playerValues, type CallDeps } from './call-params';
+import { validateEvent } from './event-validation';
+
+/** `getBalance` for the calling player. */
+export async function getBalance(event: unknown, deps: CallDeps & { caller: Caller }): Promise<Record<string, unknown>> {
+  const fields = validateEvent('getBalance', event);
+  const player = playerValues(deps.caller, deps.config, deps.caller.openid);
+  return callOp('getBalance', { ...player, zoneId: fields.zoneId }, deps);
+}

@@ -1,0 +1,111 @@
+/**
+ * The settings of a Midas deployment: the common ones (environment, offer, zone, appid) that
+ * v1 and 2.0 share, and those of the v1 coin functions and their ledger.
+ */
+import { fail, millis, read, readSecret, type Env } from '../edge/settings';
+import { APPID_PATTERN, OFFER_ID_PATTERN, OPENID_PATTERN, ZONE_ID_PATTERN } from './api-limits';
+import type { MidasEnv } from './operation-table';
+
+/** The settings every Midas function shares, v1 and 2.0 alike. */
+export interface CommonConfig {
+  env: MidasEnv;
+  offerId: string;
+  defaultZoneId: string;
+  appId?: string;
+}
+
+/** Reads MIDAS_ENV, MIDAS_OFFER_ID, MIDAS_ZONE_ID and MIDAS_APPID. */
+export function loadCommonConfig(env: Env = process.env): CommonConfig {
+  const rawEnv = read(env, 'MIDAS_ENV') ?? 'sandbox';
+  if (rawEnv !== 'sandbox' && rawEnv !== 'production') fail('MIDAS_ENV', 'must be `sandbox` or `production`');
+
+  const offerId = read(env, 'MIDAS_OFFER_ID');
+  if (!offerId) fail('MIDAS_OFFER_ID', 'is not set');
+  if (!OFFER_ID_PATTERN.test(offerId)) fail('MIDAS_OFFER_ID', 'must be digits');
+
+  const defaultZoneId = read(env, 'MIDAS_ZONE_ID') ?? '1';
+  if (!ZONE_ID_PATTERN.test(defaultZoneId)) fail('MIDAS_ZONE_ID', 'must look like `1` or `1_<role>`');
+
+  const appId = read(env, 'MIDAS_APPID');
+  if (appId !== undefined && !APPID_PATTERN.test(appId)) fail('MIDAS_APPID', 'is not a mini-game appid');
+  return { env: rawEnv, offerId, defaultZoneId, ...(appId !== undefined && { appId }) };
+}
+
+export interface MidasConfig {
+  env: MidasEnv;
+  offerId: string;
+  /** The Midas secret of `env` only: the other environment's secret is never loaded. */
+  secret: string;
+  defaultZoneId: string;
+  /** Used when the platform context has no APPID (timer triggers). */
+  appId?: string;
+  /** openids allowed to call trusted-only functions from a client (an operator's own account). */
+  operatorOpenids: ReadonlySet<string>;
+  /** How long one call to Midas may take before its outcome is treated as unknown. */
+  callTimeoutMs: number;
+  /** How long one invocation may spend on a payment, retries included; under the function timeout. */
+  timeBudgetMs: number;
+  /** The cloud database collection of the order ledger. */
+  ledgerCollection: string;
+  /** Orders untouched for this long are the reconciler's (younger ones may still be in flight). */
+  reconcileMinAgeMs: number;
+  /** What the reconciler does with a pay whose outcome it establishes as applied: keep it or refund it. */
+  reconcilePayPolicy: 'complete' | 'refund';
+}
+
+/** Every variable this module reads, with what it means; the README's table follows this list. */
+export const CONFIG_VARIABLES = {
+  MIDAS_ENV: '`sandbox` (default) or `production`: which Midas environment every call goes to',
+  MIDAS_OFFER_ID: 'the offer id Midas assigned to the game (digits); required',
+  MIDAS_SECRET: 'the production Midas secret (AppKey of the live environment); required when MIDAS_ENV=production',
+  MIDAS_SANDBOX_SECRET: 'the sandbox Midas secret; required when MIDAS_ENV=sandbox',
+  MIDAS_ZONE_ID: 'zone used when a request names none (default `1`)',
+  MIDAS_APPID: 'the mini-game appid, used only when the platform context has none (timer triggers)',
+  MIDAS_OPERATOR_OPENIDS: 'comma-separated openids allowed to call `present` from a client',
+  MIDAS_CALL_TIMEOUT_MS: 'how long one Midas call may take, in ms (default 1000)',
+  MIDAS_TIME_BUDGET_MS: 'how long one invocation may spend on a payment, retries included, in ms (default 2500; keep it under the function timeout, 3 s by default)',
+  MIDAS_LEDGER_COLLECTION: 'the cloud database collection of the order ledger (default `midas_orders`)',
+  MIDAS_RECONCILE_MIN_AGE_MS: 'orders untouched this long are reconciled (default 60000)',
+  MIDAS_RECONCILE_PAY_POLICY: '`complete` (default): a pay found applied stays paid; `refund`: the reconciler cancels it',
+} as const;
+
+/**
+ * Reads and checks the configuration.
+ *
+ * @example
+ * const config = loadConfig(process.env); // throws CONFIG_INVALID naming e.g. MIDAS_OFFER_ID
+ */
+export function loadConfig(env: Env = process.env): MidasConfig {
+  const common = loadCommonConfig(env);
+  const secretVar = common.env === 'production' ? 'MIDAS_SECRET' : 'MIDAS_SANDBOX_SECRET';
+  const secret = readSecret(env, secretVar, `needed because MIDAS_ENV=${common.env}`);
+
+  const operators = (read(env, 'MIDAS_OPERATOR_OPENIDS') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const o of operators) {
+    if (!OPENID_PATTERN.test(o)) fail('MIDAS_OPERATOR_OPENIDS', 'has an entry that is not an openid');
+  }
+
+  const callTimeoutMs = millis(env, 'MIDAS_CALL_TIMEOUT_MS', 1000, 100, 60_000);
+  const timeBudgetMs = millis(env, 'MIDAS_TIME_BUDGET_MS', 2500, 200, 900_000);
+  const reconcileMinAgeMs = millis(env, 'MIDAS_RECONCILE_MIN_AGE_MS', 60_000, 0, 86_400_000);
+
+  const ledgerCollection = read(env, 'MIDAS_LEDGER_COLLECTION') ?? 'midas_orders';
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(ledgerCollection)) fail('MIDAS_LEDGER_COLLECTION', 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
+
+  const policy = read(env, 'MIDAS_RECONCILE_PAY_POLICY') ?? 'complete';
+  if (policy !== 'complete' && policy !== 'refund') fail('MIDAS_RECONCILE_PAY_POLICY', 'must be `complete` or `refund`');
+
+  return {
+    ...common,
+    secret,
+    operatorOpenids: new Set(operators),
+    callTimeoutMs,
+    timeBudgetMs,
+    ledgerCollection,
+    reconcileMinAgeMs,
+    reconcilePayPolicy: policy,
+  };
+}
