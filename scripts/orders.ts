@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     const orders = await listOrders();
     const now = Date.now();
     for (const o of orders) {
-      const row = { orderId: o._id, kind: o.kind, state: o.state, openid: o.openid, amount: o.amount, attempts: o.attempts, ageMinutes: Math.round((now - o.createdAt) / 60000), lastError: o.lastError?.code ?? null };
+      const row = { orderId: o._id, billNo: o.billNo, env: o.env, kind: o.kind, state: o.state, openid: o.openid, amount: o.amount, attempts: o.attempts, ageMinutes: Math.round((now - o.createdAt) / 60000), lastError: o.lastError?.code ?? null };
       console.log(args.json ? JSON.stringify(row) : Object.values(row).join('\t'));
     }
     if (!args.json) console.error(`${orders.length} order(s) in ${states.join(', ')}`);

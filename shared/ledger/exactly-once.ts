@@ -2,7 +2,14 @@
  * Exactly-once pay, present and cancel on top of the ledger (see ledger.ts for the states).
  *
  * - The order (with its bill number) is written before Midas is called; the bill number never
- *   changes, so a repeat can never charge twice (Midas answers 90012 to a bill it applied).
+ *   changes, so a repeat can never charge twice (Midas answers 90012 to a bill it applied). Bill
+ *   numbers are random and stored in the order, never derived from the request, so a 90012 can
+ *   only ever answer this order's own earlier attempt (not one of an emptied or other ledger).
+ * - An order belongs to one deployment (environment, offer id, appid): its id is scoped by them,
+ *   and no path sends its bill from a deployment of another.
+ * - Nothing is sent for an order past its 47-hour deadline, by any path.
+ * - An order held by another invocation is taken over only when its lease ran out by more than
+ *   MIDAS_MAX_CLOCK_SKEW_MS by the taker's clock: clocks of instances need not agree.
  * - -1, timeouts, network failures and 90016 are retried with the same bill number, with
  *   jittered exponential backoff, inside the invocation's time budget. When the budget is spent
  *   the order is UNKNOWN and the caller is told it is being resolved, not that it failed.
@@ -12,8 +19,7 @@
  */
 import { createHash, randomBytes } from 'crypto';
 import { MidasCloudError, fromCloudCallError, isMidasCloudError, type ErrorCode } from '../edge/errors';
-import { BILL_VALIDITY_SECONDS } from '../midas-v1/api-limits';
-import { FINAL_STATES, Ledger, type Order, type OrderState } from './order-store';
+import { FINAL_STATES, Ledger, withinSendDeadline, type Order, type OrderState } from './order-store';
 import { callOp, newBillNo, playerValues, type CallDeps, type CallValues } from '../midas-v1/call-params';
 import type { OperationName } from '../midas-v1/operation-table';
 import { IDEMPOTENCY_KEY_FIELD, REASON_FIELD, RECIPIENT_FIELD, validateEvent } from '../midas-v1/event-validation';
@@ -21,7 +27,7 @@ import type { Caller } from '../edge/caller';
 import type { WxCloud } from '../edge/wx-server-sdk';
 import type { MidasConfig } from '../midas-v1/settings';
 
-/** A lease outlives the budget by this much, so a live invocation is never taken over. */
+/** A lease outlives the budget by this much (the last write after the budget), by the holder's clock. */
 const LEASE_GRACE_MS = 1000;
 /** Time kept back at the end of the budget for the last ledger write. */
 const FINAL_WRITE_RESERVE_MS = 250;
@@ -68,15 +74,20 @@ export function viewOf(o: Order): OrderView {
   };
   if (o.item !== undefined) v.item = o.item;
   if (o.reason !== undefined) v.reason = o.reason;
-  if (o.result?.balance !== undefined) v.balance = o.result.balance;
+  // The balance Midas gave with the pay: stale once the pay is being (or was) cancelled.
+  if (o.result?.balance !== undefined && o.state !== 'CANCELLING' && o.state !== 'CANCELLED') v.balance = o.result.balance;
   if (o.result?.usedGenAmt !== undefined) v.usedGenAmt = o.result.usedGenAmt;
   return v;
 }
 
-/** The error a FAILED order was failed with, for a repeat of the same request. */
-function failureOf(o: Order): MidasCloudError {
+/**
+ * The error a FAILED order failed with: as Midas' answer said it for the invocation that sent
+ * the order, and as "failed earlier" for a repeat of the same request.
+ */
+function failureOf(o: Order, earlier: boolean): MidasCloudError {
   const code = (o.lastError?.code ?? 'INTERNAL') as ErrorCode;
-  const e = new MidasCloudError(code, o.lastError ? `the order failed earlier: ${code}` : 'the order failed', {
+  const said = o.lastError?.message ?? code;
+  const e = new MidasCloudError(code, earlier ? `the order failed earlier: ${said}` : said, {
     outcome: 'not_applied',
     ...(o.lastError?.upstreamCode !== undefined && { upstreamCode: o.lastError.upstreamCode }),
   });
@@ -84,9 +95,28 @@ function failureOf(o: Order): MidasCloudError {
   return e;
 }
 
-/** The order id of an idempotency key: one per (kind, player, key), never shared across players. */
-export function orderIdForKey(kind: string, openid: string, key: string): string {
-  return `k_${createHash('sha256').update(`${kind}\u0000${openid}\u0000${key}`).digest('base64url').slice(0, 40)}`;
+/** The deployment an order belongs to. */
+export interface OrderScope {
+  env: string;
+  offerId: string;
+  appid: string;
+}
+
+/**
+ * The order id of an idempotency key: one per (environment, offer, app, kind, player, key), so
+ * neither another player nor a deployment of another environment, offer or app can meet it.
+ */
+export function orderIdForKey(scope: OrderScope, kind: string, openid: string, key: string): string {
+  const parts = [scope.env, scope.offerId, scope.appid, kind, openid, key].join('\u0000');
+  return `k_${createHash('sha256').update(parts).digest('base64url').slice(0, 40)}`;
+}
+
+/** Whether `order` belongs to the deployment `scope`: only then may its bills be sent from here. */
+export function belongsTo(order: Order, scope: Omit<OrderScope, 'appid'> & { appid?: string }): 'yes' | 'other_env' | 'other_offer' | 'other_app' {
+  if (order.env !== scope.env) return 'other_env';
+  if (order.offerId !== scope.offerId) return 'other_offer';
+  if (scope.appid !== undefined && order.appid !== scope.appid) return 'other_app';
+  return 'yes';
 }
 
 /** One invocation's hold on orders: its lease id and the end of its time budget. */
@@ -103,6 +133,11 @@ export function startSession(deps: PaymentDeps, budgetMs = deps.config.timeBudge
 }
 
 const leaseUntil = (s: Session) => s.deadline + LEASE_GRACE_MS;
+
+/** Whether `order`'s lease ran out long enough ago, by this session's clock, that its holder cannot be alive. */
+export function leaseLapsed(s: Session, order: Order): boolean {
+  return order.leaseUntil < s.now() - s.deps.config.maxClockSkewMs;
+}
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 type AttemptOutcome =
@@ -145,7 +180,7 @@ async function attempts(s: Session, order: Order, op: OperationName, values: Cal
 }
 
 function errorRecord(e: MidasCloudError): Order['lastError'] {
-  return { code: e.code, ...(e.upstreamCode !== undefined && { upstreamCode: e.upstreamCode }) };
+  return { code: e.code, ...(e.upstreamCode !== undefined && { upstreamCode: e.upstreamCode }), ...(e.expose && { message: e.message }) };
 }
 
 /** Moves the order to `state` if this session still holds it; returns the order as it is now. */
@@ -206,25 +241,49 @@ export async function driveCancel(s: Session, order: Order, firstCounted = false
 }
 
 /**
- * Takes an order whose lease ran out (a crashed or finished invocation), counting the first
- * attempt of what this session will send in the same write.
+ * Takes an order whose lease ran out (a crashed or finished invocation) more than the clock skew
+ * ago, counting the first attempt of what this session will send in the same write.
  */
 export async function claim(s: Session, order: Order, to: OrderState = order.state, willSend = true): Promise<Order | undefined> {
   const t = s.now();
   const patch = { state: to, leaseId: s.leaseId, leaseUntil: leaseUntil(s), updatedAt: t };
   const counter = to === 'CANCELLING' ? 'cancelAttempts' : 'attempts';
-  const ok = await s.deps.ledger.update(order._id, { states: [order.state], leaseExpiredBy: t }, patch, willSend ? { [counter]: 1 } : {});
+  const ok = await s.deps.ledger.update(order._id, { states: [order.state], leaseExpiredBy: t - s.deps.config.maxClockSkewMs }, patch, willSend ? { [counter]: 1 } : {});
   return ok ? { ...order, ...patch, [counter]: order[counter] + (willSend ? 1 : 0) } : undefined;
 }
 
 function sameRequest(a: Order, b: Order): boolean {
-  return a.kind === b.kind && a.openid === b.openid && a.amount === b.amount && a.item === b.item && a.reason === b.reason && a.call.zoneId === b.call.zoneId;
+  return (
+    a.env === b.env &&
+    a.offerId === b.offerId &&
+    a.appid === b.appid &&
+    a.kind === b.kind &&
+    a.openid === b.openid &&
+    a.amount === b.amount &&
+    a.item === b.item &&
+    a.reason === b.reason &&
+    a.call.zoneId === b.call.zoneId
+  );
 }
 
-/** The answer for an order: its view, or the error it failed with. */
-function outcome(o: Order): OrderView {
-  if (o.state === 'FAILED') throw failureOf(o);
+/** The answer for an order: its view, or the error it failed with (`earlier`: for a repeat). */
+function outcome(o: Order, earlier: boolean): OrderView {
+  if (o.state === 'FAILED') throw failureOf(o, earlier);
   return viewOf(o);
+}
+
+/**
+ * An order past its send deadline, held by this session: a cancel can no longer be sent (the pay
+ * stays), a bill is no longer re-sent (EXPIRED, for an operator).
+ */
+export async function finishExpired(s: Session, order: Order): Promise<Order> {
+  const t = s.now();
+  const state: OrderState = order.state === 'CANCELLING' ? 'COMPLETED' : 'EXPIRED';
+  const lastError = { code: order.state === 'CANCELLING' ? 'BILL_ALREADY_CONFIRMED' : 'EXPIRED' };
+  const patch = { state, lastError, leaseId: '', leaseUntil: 0, updatedAt: t, resolvedAt: t };
+  const done = (await s.deps.ledger.update(order._id, { leaseId: s.leaseId }, patch)) ? { ...order, ...patch } : order;
+  s.deps.log?.({ event: 'order_expired', orderId: order._id, billNo: order.billNo, kind: order.kind, amount: order.amount, state: done.state });
+  return done;
 }
 
 /**
@@ -238,12 +297,14 @@ export async function placeOrder(kind: 'pay' | 'present', event: unknown, deps: 
   const s = startSession(deps);
   const player = playerValues(deps.caller, deps.config, kind === 'present' ? String(fields[RECIPIENT_FIELD]) : deps.caller.openid);
   const key = fields[IDEMPOTENCY_KEY_FIELD] as string | undefined;
-  const id = key !== undefined ? orderIdForKey(kind, player.openid, key) : newBillNo();
+  const scope: OrderScope = { env: deps.config.env, offerId: deps.config.offerId, appid: player.appid };
+  const billNo = newBillNo();
+  const id = key !== undefined ? orderIdForKey(scope, kind, player.openid, key) : billNo;
   const amount = Number(kind === 'pay' ? fields.amt : fields.presentCounts);
   const call: Record<string, string | number> = {
     ...player,
     zoneId: (fields.zoneId as string | undefined) ?? deps.config.defaultZoneId,
-    billNo: id,
+    billNo,
     [kind === 'pay' ? 'amt' : 'presentCounts']: amount,
   };
   if (fields.payItem !== undefined) call.payItem = fields.payItem;
@@ -253,8 +314,10 @@ export async function placeOrder(kind: 'pay' | 'present', event: unknown, deps: 
     _id: id,
     kind,
     env: deps.config.env,
+    offerId: deps.config.offerId,
+    appid: player.appid,
     state: 'PENDING',
-    billNo: id,
+    billNo,
     openid: player.openid,
     amount,
     ...(fields.payItem !== undefined && { item: String(fields.payItem) }),
@@ -273,11 +336,11 @@ export async function placeOrder(kind: 'pay' | 'present', event: unknown, deps: 
   };
 
   const { inserted, order: current } = await deps.ledger.insertOnce(order);
-  if (inserted) return outcome(await drivePayment(s, current, true));
+  if (inserted) return outcome(await drivePayment(s, current, true), false);
   if (!sameRequest(current, order)) {
     throw new MidasCloudError('IDEMPOTENCY_KEY_REUSED', `${IDEMPOTENCY_KEY_FIELD} was used before for a different request`, { field: IDEMPOTENCY_KEY_FIELD });
   }
-  return outcome(await followExisting(s, current));
+  return outcome(await followExisting(s, current), true);
 }
 
 /**
@@ -288,9 +351,15 @@ async function followExisting(s: Session, order: Order): Promise<Order> {
   const sleep = s.deps.sleep ?? defaultSleep;
   let current: Order | undefined = order;
   while (current && !FINAL_STATES.has(current.state) && current.state !== 'CANCELLING') {
-    if (current.leaseUntil < s.now()) {
-      const mine = await claim(s, current, 'PENDING');
-      if (mine) return drivePayment(s, mine, true);
+    if (leaseLapsed(s, current)) {
+      if (!withinSendDeadline(current, s.now())) {
+        // Too old to send its bill again: nothing is sent, the order is EXPIRED for an operator.
+        const mine = await claim(s, current, current.state, false);
+        if (mine) return finishExpired(s, mine);
+      } else {
+        const mine = await claim(s, current, 'PENDING');
+        if (mine) return drivePayment(s, mine, true);
+      }
     }
     if (s.now() + POLL_MS > s.deadline) break;
     await sleep(POLL_MS);
@@ -311,9 +380,10 @@ export async function cancelOrder(event: unknown, deps: PaymentDeps): Promise<Or
   const openid = deps.caller.openid;
   if (!openid) throw new MidasCloudError('NOT_LOGGED_IN', 'no player in the platform context: call this from the mini-game');
   const billNo = String(fields.billNo);
-  const order = await deps.ledger.get(billNo);
-  // Another player's order does not exist for this caller.
-  if (!order || order.kind !== 'pay' || order.openid !== openid || order.env !== deps.config.env) {
+  const order = await deps.ledger.findByBill(billNo);
+  // Another player's order, or one of another deployment, does not exist for this caller.
+  const scope = { env: deps.config.env, offerId: deps.config.offerId, appid: deps.caller.appid ?? deps.config.appId };
+  if (!order || order.kind !== 'pay' || order.openid !== openid || belongsTo(order, scope) !== 'yes') {
     throw Object.assign(new MidasCloudError('BILL_NOT_FOUND', 'no such payment of this player'), { billNo });
   }
   const err = (code: ErrorCode, message: string) => Object.assign(new MidasCloudError(code, message, { outcome: 'not_applied' }), { billNo });
@@ -321,11 +391,11 @@ export async function cancelOrder(event: unknown, deps: PaymentDeps): Promise<Or
   if (order.state !== 'COMPLETED' && order.state !== 'CANCELLING') {
     throw err('ORDER_NOT_CANCELLABLE', `only a completed payment can be cancelled; this one is ${order.state}`);
   }
-  if (s.now() - order.createdAt > BILL_VALIDITY_SECONDS * 1000) throw err('BILL_ALREADY_CONFIRMED', 'the payment is older than 48 hours and can no longer be cancelled');
+  if (!withinSendDeadline(order, s.now())) throw err('BILL_ALREADY_CONFIRMED', 'the payment is older than 47 hours and can no longer be cancelled');
   const mine = await claim(s, order, 'CANCELLING');
   if (!mine) {
     // Another invocation is cancelling it right now: report where it stands.
-    return viewOf((await deps.ledger.get(billNo)) ?? order);
+    return viewOf((await deps.ledger.get(order._id)) ?? order);
   }
   const r = await driveCancel(s, mine, true);
   if (r.error) throw Object.assign(r.error, { billNo });

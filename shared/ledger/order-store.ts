@@ -9,6 +9,7 @@
  *      │   ──definite failure──▶ FAILED                     │ ──90014/90000──▶ COMPLETED
  *      │   ──budget spent on -1 / timeouts──▶ UNKNOWN ──(same bill again)──▶ COMPLETED | FAILED
  *      └── PENDING / UNKNOWN still unresolved 47 h after creation ──▶ EXPIRED
+ *   CANCELLING still unresolved 47 h after creation ──▶ COMPLETED (a cancel can no longer be sent)
  *
  * - PENDING: written before the first call; an invocation holds its lease.
  * - UNKNOWN: the call may have gone through; retried with the same bill number by the next
@@ -30,15 +31,31 @@ export const FINAL_STATES: ReadonlySet<OrderState> = new Set(['COMPLETED', 'FAIL
 /** States the reconciler resolves. */
 export const OPEN_STATES: readonly OrderState[] = ['PENDING', 'UNKNOWN', 'CANCELLING'];
 
-/** Re-sending a bill is stopped this long after creation: 1 h inside Midas' 48 h validity. */
+/**
+ * Nothing is sent for an order this long after its creation, by any path (a repeated request,
+ * a cancel, the reconciler): 1 h inside Midas' 48 h validity, which also absorbs any disagreement
+ * between the clock that wrote `createdAt` and the one that reads it.
+ */
 export const RESOLVE_DEADLINE_MS = 47 * 3600 * 1000;
 
+/** Whether bills of `order` may still be sent at `now` (ms). */
+export function withinSendDeadline(order: Pick<Order, 'createdAt'>, now: number): boolean {
+  return now - order.createdAt <= RESOLVE_DEADLINE_MS;
+}
+
 export interface Order {
-  /** The order id, which is also its bill number: made once, kept through every retry. */
+  /**
+   * The order id: from the idempotency key, scoped by environment, offer, app, kind and player;
+   * the bill number itself when the request had no key.
+   */
   _id: string;
   kind: 'pay' | 'present';
+  /** The deployment the order belongs to: only a deployment of the same env, offer and app sends its bills. */
   env: MidasEnv;
+  offerId: string;
+  appid: string;
   state: OrderState;
+  /** Random, made once per order and kept through every retry: 90012 can only mean our own earlier attempt. */
   billNo: string;
   openid: string;
   amount: number;
@@ -52,7 +69,8 @@ export interface Order {
   /** The invocation working on the order, and until when (ms). 0 when free. */
   leaseId: string;
   leaseUntil: number;
-  lastError: { code: string; upstreamCode?: number } | null;
+  /** The last failure: its code, and the message a client may see (exposed errors only). */
+  lastError: { code: string; upstreamCode?: number; message?: string } | null;
   result: { balance?: number; usedGenAmt?: number } | null;
   createdAt: number;
   updatedAt: number;
@@ -137,12 +155,23 @@ export class Ledger {
     }
   }
 
-  /** Open orders of `env` not touched since `before` (ms), oldest first. */
-  async listOpen(env: MidasEnv, before: number, limit: number): Promise<Order[]> {
+  /** The order of a bill number (bill numbers are unique to their orders). */
+  async findByBill(billNo: string): Promise<Order | undefined> {
+    try {
+      const r = await this.coll().where({ billNo }).limit(1).get();
+      return r.data[0] as Order | undefined;
+    } catch (e) {
+      if (isMissingCollection(e)) return undefined;
+      throw Ledger.fail(e);
+    }
+  }
+
+  /** Open orders of one deployment (environment and offer) not touched since `before` (ms), oldest first. */
+  async listOpen(scope: { env: MidasEnv; offerId: string }, before: number, limit: number): Promise<Order[]> {
     const _ = this.db.command;
     try {
       const r = await this.coll()
-        .where({ env, state: _.in([...OPEN_STATES]), updatedAt: _.lt(before) })
+        .where({ env: scope.env, offerId: scope.offerId, state: _.in([...OPEN_STATES]), updatedAt: _.lt(before) })
         .orderBy('updatedAt', 'asc')
         .limit(limit)
         .get();

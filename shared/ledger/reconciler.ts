@@ -9,12 +9,16 @@
  * - CANCELLING: send the same cancel again; 90015 means it was done: CANCELLED.
  * - Still open 47 h after creation (1 h inside the 48 h bill validity): EXPIRED, logged for
  *   an operator. So nothing stays unresolved past the bill's validity.
+ * - Orders of another deployment (environment, offer id, appid) are left alone: their bills are
+ *   sent only by a deployment of their own.
+ * - An order is taken only when its lease ran out more than MIDAS_MAX_CLOCK_SKEW_MS ago by this
+ *   instance's clock, so a pay whose first invocation may still be running is never refunded.
  */
 import { MidasCloudError } from '../edge/errors';
-import { BILL_VALIDITY_SECONDS, BILL_NO_PATTERN } from '../midas-v1/api-limits';
-import { RESOLVE_DEADLINE_MS, type Order, type OrderState } from './order-store';
 import { requestFields } from '../edge/request';
-import { claim, driveCancel, drivePayment, startSession, type PaymentDeps, type Session } from './exactly-once';
+import { BILL_NO_PATTERN } from '../midas-v1/api-limits';
+import { belongsTo, claim, driveCancel, drivePayment, finishExpired, leaseLapsed, startSession, type PaymentDeps } from './exactly-once';
+import { withinSendDeadline, type Order, type OrderState } from './order-store';
 
 export interface ReconcileRequest {
   /** Resolve just these orders (any age); otherwise every open order old enough. */
@@ -25,7 +29,7 @@ export interface ReconcileReport {
   examined: number;
   resolved: { orderId: string; from: OrderState; to: OrderState }[];
   /** Orders left for a later run: held by a live invocation, of the other environment, or out of time. */
-  skipped: { orderId: string; why: 'busy' | 'other_env' | 'out_of_time' | 'not_open' | 'not_found' }[];
+  skipped: { orderId: string; why: 'busy' | 'other_env' | 'other_offer' | 'other_app' | 'out_of_time' | 'not_open' | 'not_found' }[];
 }
 
 const MAX_PER_RUN = 100;
@@ -56,7 +60,7 @@ export async function reconcile(req: ReconcileRequest, deps: PaymentDeps): Promi
       if (!orders[i]) report.skipped.push({ orderId: id, why: 'not_found' });
     });
   } else {
-    orders = await deps.ledger.listOpen(deps.config.env, s.now() - deps.config.reconcileMinAgeMs, MAX_PER_RUN);
+    orders = await deps.ledger.listOpen(deps.config, s.now() - deps.config.reconcileMinAgeMs, MAX_PER_RUN);
   }
 
   for (const order of orders) {
@@ -67,18 +71,18 @@ export async function reconcile(req: ReconcileRequest, deps: PaymentDeps): Promi
       report.skipped.push({ orderId: order._id, why: 'not_open' });
       continue;
     }
-    if (order.env !== deps.config.env) {
-      // Its bill can only be re-sent with its own environment's secret, which this deployment lacks.
-      report.skipped.push({ orderId: order._id, why: 'other_env' });
+    const belongs = belongsTo(order, { env: deps.config.env, offerId: deps.config.offerId, appid: deps.caller.appid ?? deps.config.appId });
+    if (belongs !== 'yes') {
+      // Its bill is sent only by a deployment of its own environment, offer and app.
+      report.skipped.push({ orderId: order._id, why: belongs });
       continue;
     }
     if (s.deadline - s.now() < 500) {
       report.skipped.push({ orderId: order._id, why: 'out_of_time' });
       continue;
     }
-    const age = s.now() - order.createdAt;
-    const expired = from === 'CANCELLING' ? age > BILL_VALIDITY_SECONDS * 1000 : age > RESOLVE_DEADLINE_MS;
-    const mine = await claim(s, order, from === 'UNKNOWN' ? 'PENDING' : from, !expired);
+    const expired = !withinSendDeadline(order, s.now());
+    const mine = leaseLapsed(s, order) ? await claim(s, order, from === 'UNKNOWN' ? 'PENDING' : from, !expired) : undefined;
     if (!mine) {
       report.skipped.push({ orderId: order._id, why: 'busy' });
       continue;
@@ -86,7 +90,6 @@ export async function reconcile(req: ReconcileRequest, deps: PaymentDeps): Promi
     let to: Order;
     if (expired) {
       to = await finishExpired(s, mine);
-      deps.log?.({ event: 'order_expired', orderId: order._id, kind: order.kind, openid: order.openid, amount: order.amount, state: to.state });
     } else if (from === 'CANCELLING') {
       to = (await driveCancel(s, mine, true)).order;
     } else {
@@ -99,13 +102,4 @@ export async function reconcile(req: ReconcileRequest, deps: PaymentDeps): Promi
     report.resolved.push({ orderId: order._id, from, to: to.state });
   }
   return report;
-}
-
-/** An order past its deadline: a cancel can no longer be sent (the pay stays), a bill no longer re-sent. */
-async function finishExpired(s: Session, order: Order): Promise<Order> {
-  const t = s.now();
-  const state: OrderState = order.state === 'CANCELLING' ? 'COMPLETED' : 'EXPIRED';
-  const lastError = { code: order.state === 'CANCELLING' ? 'BILL_ALREADY_CONFIRMED' : 'EXPIRED' };
-  const patch = { state, lastError, leaseId: '', leaseUntil: 0, updatedAt: t, resolvedAt: t };
-  return (await s.deps.ledger.update(order._id, { leaseId: s.leaseId }, patch)) ? { ...order, ...patch } : order;
 }

@@ -51,6 +51,11 @@ export interface MidasConfig {
   reconcileMinAgeMs: number;
   /** What the reconciler does with a pay whose outcome it establishes as applied: keep it or refund it. */
   reconcilePayPolicy: 'complete' | 'refund';
+  /**
+   * How far the clocks of two instances may disagree. An order is taken over only when its lease
+   * ran out this long ago by the taker's clock, so a live invocation is never taken over.
+   */
+  maxClockSkewMs: number;
 }
 
 /** Every variable this module reads, with what it means; the README's table follows this list. */
@@ -67,6 +72,7 @@ export const CONFIG_VARIABLES = {
   MIDAS_LEDGER_COLLECTION: 'the cloud database collection of the order ledger (default `midas_orders`)',
   MIDAS_RECONCILE_MIN_AGE_MS: 'orders untouched this long are reconciled (default 60000)',
   MIDAS_RECONCILE_PAY_POLICY: '`complete` (default): a pay found applied stays paid; `refund`: the reconciler cancels it',
+  MIDAS_MAX_CLOCK_SKEW_MS: 'how far the clocks of two function instances may disagree, in ms (default 30000): an order is taken over only this long after its lease ran out',
 } as const;
 
 /**
@@ -91,6 +97,7 @@ export function loadConfig(env: Env = process.env): MidasConfig {
   const callTimeoutMs = millis(env, 'MIDAS_CALL_TIMEOUT_MS', 1000, 100, 60_000);
   const timeBudgetMs = millis(env, 'MIDAS_TIME_BUDGET_MS', 2500, 200, 900_000);
   const reconcileMinAgeMs = millis(env, 'MIDAS_RECONCILE_MIN_AGE_MS', 60_000, 0, 86_400_000);
+  const maxClockSkewMs = millis(env, 'MIDAS_MAX_CLOCK_SKEW_MS', 30_000, 0, 3_600_000);
 
   const ledgerCollection = read(env, 'MIDAS_LEDGER_COLLECTION') ?? 'midas_orders';
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(ledgerCollection)) fail('MIDAS_LEDGER_COLLECTION', 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
@@ -107,5 +114,6 @@ export function loadConfig(env: Env = process.env): MidasConfig {
     ledgerCollection,
     reconcileMinAgeMs,
     reconcilePayPolicy: policy,
+    maxClockSkewMs,
   };
 }

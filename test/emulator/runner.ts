@@ -59,6 +59,9 @@ class Instance {
 
   constructor(bundle: string, env: Record<string, string>) {
     this.child = fork(INSTANCE_HOST, [bundle], { env, stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'json' });
+    // An instance may die at any moment, even as a message is sent to it (EPIPE): that fails its
+    // invocations, never the local cloud.
+    this.child.on('error', (e) => this.fail(e));
     // The function's logs are the operator's, not the test output's; keep them for inspection.
     this.child.stderr?.on('data', (d: Buffer) => {
       this.logs += d.toString();
@@ -73,22 +76,34 @@ class Instance {
         }
       });
       this.child.on('exit', (code, signal) => {
-        this.dead = true;
         const err = new Error(`instance exited (${signal ?? code})`);
         reject(err);
-        for (const p of this.pending.values()) p.reject(err);
-        this.pending.clear();
+        this.fail(err);
       });
     });
   }
 
   logs = '';
 
+  /** The instance is gone: every invocation on it fails, and it is never used again. */
+  private fail(err: Error): void {
+    this.dead = true;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+
   invoke(event: unknown, env: Record<string, string>): Promise<HostResult> {
     const id = ++this.seq;
     return new Promise((resolve, reject) => {
+      if (this.dead || !this.child.connected) {
+        reject(new Error('instance is gone'));
+        return;
+      }
       this.pending.set(id, { resolve, reject });
-      this.child.send({ type: 'invoke', id, event, context: { function_name: 'local', memory_limit_in_mb: 256 }, env });
+      this.child.send({ type: 'invoke', id, event, context: { function_name: 'local', memory_limit_in_mb: 256 }, env }, (e) => {
+        if (e) this.fail(e);
+      });
     });
   }
 
@@ -192,6 +207,27 @@ export class FunctionRunner {
       clearTimeout(timer);
       inst.busy = false;
     }
+  }
+
+  /**
+   * Kills the idle instances of `name` and returns once they are gone, before this process has
+   * noticed: the next invocation picks a dead instance, as when an instance dies just as the
+   * platform reuses it.
+   */
+  killIdle(name: string): number {
+    let n = 0;
+    for (const [key, pool] of this.pools) {
+      if (!key.startsWith(`${name}\u0000`)) continue;
+      for (const i of pool) {
+        if (!i.busy && !i.dead) {
+          i.kill();
+          n += 1;
+        }
+      }
+    }
+    // Synchronously (no event loop turn, so no 'exit' is seen yet) give the kernel time to close them.
+    if (n > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    return n;
   }
 
   /** Kills every running invocation of `name` mid-call (an instance lost while working). */

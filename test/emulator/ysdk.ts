@@ -19,8 +19,8 @@ interface YsdkAccount {
   gen: number;
   saveAmt: number;
   tssList: YsdkSubscription[];
-  /** Top-ups that show up later (the channel's delay). */
-  arriving: { coins: number; at: number }[];
+  /** Top-ups that show up later (the channel's delay): at a time, or after some balance reads. */
+  arriving: { coins: number; at: number; afterReads?: number }[];
 }
 
 /** The path prefix of each environment on the local server (the host stands in for it). */
@@ -51,12 +51,22 @@ export class YsdkEmulator {
       this.accounts.set(key, a);
     }
     const now = Date.now();
-    for (const t of a.arriving.filter((x) => x.at <= now)) {
+    const due = (x: { at: number; afterReads?: number }) => x.at <= now && (x.afterReads ?? 0) <= 0;
+    for (const t of a.arriving.filter(due)) {
       a.paid += t.coins;
       a.saveAmt += t.coins;
     }
-    a.arriving = a.arriving.filter((x) => x.at > now);
+    a.arriving = a.arriving.filter((x) => !due(x));
     return a;
+  }
+
+  /**
+   * A top-up that shows up only after the balance has been read `reads` more times: a delay
+   * counted in the caller's polls rather than in time, so a test does not depend on how fast
+   * the machine is.
+   */
+  topUpAfterReads(env: MidasEnv, openid: string, coins: number, reads: number): void {
+    this.account(env, openid).arriving.push({ coins, at: 0, afterReads: reads });
   }
 
   /** A top-up through the app's pay flow; with `delayMs` it shows up late, as the seed warns. */
@@ -96,6 +106,7 @@ export class YsdkEmulator {
     if (!signaturesEqual(v3Sig('GET', YSDK_BALANCE_SIGNED_PATH, signed, this.app.appKeys[env]), sig)) return answer(1001, { msg: '参数错误' }, 'sig');
     const token = this.tokens.get(params.openkey!);
     if (!token || token.openid !== params.openid || token.login !== login) return answer(1018, { msg: '请先登录' }, 'login');
+    for (const t of this.account(env, params.openid!).arriving) if (t.afterReads !== undefined) t.afterReads -= 1;
     const a = this.account(env, params.openid!);
     return answer(0, {
       balance: a.paid + a.gen,

@@ -6,7 +6,6 @@
 import type { Order } from '../../../shared/ledger/order-store';
 import type { LocalCloud } from '../../emulator/local-cloud';
 import type { Fault } from '../../emulator/midas-backend';
-import { orderIdForKey } from '../../../shared/ledger/exactly-once';
 import { answer, balanceOf, billOf, call, newOpenid, useLocalCloud, waitFor } from '../helpers';
 
 const cloud = useLocalCloud();
@@ -29,8 +28,18 @@ async function orders(local: LocalCloud = cloud()): Promise<Order[]> {
   return (await local.database.all('midas_orders')) as unknown as Order[];
 }
 
-async function orderById(id: string): Promise<Order | undefined> {
-  return (await orders()).find((o) => o._id === id);
+async function orderByBill(billNo: string): Promise<Order | undefined> {
+  return (await orders()).find((o) => o.billNo === billNo);
+}
+
+/** The bill number of the order a player's key made, once the order is written. */
+async function billOfKey(openid: string, key: string): Promise<string> {
+  let bill: string | undefined;
+  await waitFor('the order to be written', async () => {
+    bill = (await orders()).find((o) => o.openid === openid && o.idempotencyKey === key)?.billNo;
+    return bill !== undefined;
+  });
+  return bill!;
 }
 
 function fundedPlayer(coins = 1000): string {
@@ -39,10 +48,15 @@ function fundedPlayer(coins = 1000): string {
   return openid;
 }
 
-/** Runs the reconciler as its timer does, for every open order regardless of age. */
+/**
+ * Runs the reconciler as its timer does, for every open order regardless of age. The local
+ * cloud's instances share this machine's clock, so these tests allow no clock skew (the skew
+ * margin itself is tested in money-safety.test.ts).
+ */
 async function reconcile(extraEnv: Record<string, string> = {}) {
   const r = await call(cloud(), 'reconcile', { Type: 'Timer', TriggerName: 'reconcile', Time: new Date().toISOString() }, TIMER, {
     MIDAS_RECONCILE_MIN_AGE_MS: '0',
+    MIDAS_MAX_CLOCK_SKEW_MS: '0',
     ...extraEnv,
   });
   if (!r.ok) throw new Error(`reconcile failed: ${r.error.code}`);
@@ -62,7 +76,7 @@ describe('idempotency keys', () => {
     const [billNo] = [...billNos];
     expect(cloud().backend.journal.filter((j) => j.params.bill_no === billNo && j.applied)).toHaveLength(1);
     expect(balanceOf(cloud(), openid)).toBe(993);
-    expect(await orderById(String(billNo))).toMatchObject({ state: 'COMPLETED', openid, amount: 7, idempotencyKey: 'race-1' });
+    expect(await orderByBill(String(billNo))).toMatchObject({ state: 'COMPLETED', openid, amount: 7, idempotencyKey: 'race-1' });
   });
 
   test('another player’s identical key is another order: it neither sees nor touches the first', async () => {
@@ -84,7 +98,7 @@ describe('reconciliation', () => {
     const openid = fundedPlayer();
     cloud().injectFault({ op: 'pay', fault: { kind: 'delay', ms: 600 } });
     const pending = cloud().invoke('pay', { amt: 11, idempotencyKey: 'killed-1' }, { openid }, { MIDAS_TIME_BUDGET_MS: '2000' });
-    const billNo = orderIdForKey('pay', openid, 'killed-1');
+    const billNo = await billOfKey(openid, 'killed-1');
     await waitFor('the pay to reach Midas', () => cloud().gateway.calls.some((c) => c.billNo === billNo));
     expect(cloud().runner.killBusy('pay')).toBe(1);
     expect((await pending).error?.kind).toBe('crash');
@@ -207,7 +221,7 @@ describe('randomized run', () => {
         // One invocation killed mid-call.
         cloud().injectFault({ op: 'pay', fault: { kind: 'delay', ms: 500 } });
         const victim = cloud().invoke('pay', { amt: 3, idempotencyKey: 'killed' }, { openid: players[0]! }, env);
-        const billNo = orderIdForKey('pay', players[0]!, 'killed');
+        const billNo = await billOfKey(players[0]!, 'killed');
         await waitFor('the pay to reach Midas', () => cloud().gateway.calls.some((c) => c.billNo === billNo));
         killed = cloud().runner.killBusy('pay') > 0;
         await victim;
