@@ -191,12 +191,14 @@ async function settle(s: Session, order: Order, state: OrderState, patch: Partia
   const next: Order = { ...order, ...change };
   try {
     if (await s.deps.ledger.update(order._id, { leaseId: s.leaseId }, change)) return next;
-    return (await s.deps.ledger.get(order._id)) ?? next;
+    return (await s.deps.ledger.get(order._id)) ?? order;
   } catch (e) {
-    // The ledger failed after Midas answered. The outcome we know is still the truth; the
-    // order stays open in the ledger and the reconciler will find the same answer (90012).
-    s.deps.log?.({ event: 'ledger_write_failed', orderId: order._id, state, code: isMidasCloudError(e) ? e.code : 'INTERNAL' });
-    return next;
+    // The ledger failed after Midas answered. The caller is told only what the ledger holds (the
+    // order as it was, still open: "resolving"), never an outcome the ledger may not keep: the
+    // reconciler re-sends the same bill and finds the same answer, by its policy, and a repeat of
+    // the request then sees the final state.
+    s.deps.log?.({ event: 'ledger_write_failed', orderId: order._id, billNo: order.billNo, state, code: isMidasCloudError(e) ? e.code : 'INTERNAL' });
+    return (await s.deps.ledger.get(order._id).catch(() => undefined)) ?? order;
   }
 }
 

@@ -113,9 +113,10 @@ export class Ledger {
       await inCollection(this.db, this.collection, () => this.coll().add({ data: { ...order } }));
       return { inserted: true, order };
     } catch (e) {
-      // A duplicate _id (or a failure after the write): the ledger has the truth.
+      // A duplicate _id, or our own write applied with its answer lost: the ledger has the truth,
+      // and the lease id (unique to the invocation) tells which.
       const existing = await this.get(order._id).catch(() => undefined);
-      if (existing) return { inserted: false, order: existing };
+      if (existing) return { inserted: existing.leaseId === order.leaseId && existing.leaseId !== '', order: existing };
       throw Ledger.fail(e);
     }
   }

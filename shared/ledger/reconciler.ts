@@ -14,7 +14,7 @@
  * - An order is taken only when its lease ran out more than MIDAS_MAX_CLOCK_SKEW_MS ago by this
  *   instance's clock, so a pay whose first invocation may still be running is never refunded.
  */
-import { MidasCloudError } from '../edge/errors';
+import { MidasCloudError, isMidasCloudError } from '../edge/errors';
 import { requestFields } from '../edge/request';
 import { BILL_NO_PATTERN } from '../midas-v1/api-limits';
 import { belongsTo, claim, driveCancel, drivePayment, finishExpired, leaseLapsed, startSession, type PaymentDeps } from './exactly-once';
@@ -29,7 +29,7 @@ export interface ReconcileReport {
   examined: number;
   resolved: { orderId: string; from: OrderState; to: OrderState }[];
   /** Orders left for a later run: held by a live invocation, of the other environment, or out of time. */
-  skipped: { orderId: string; why: 'busy' | 'other_env' | 'other_offer' | 'other_app' | 'out_of_time' | 'not_open' | 'not_found' }[];
+  skipped: { orderId: string; why: 'busy' | 'other_env' | 'other_offer' | 'other_app' | 'out_of_time' | 'not_open' | 'not_found' | 'ledger_unavailable' }[];
 }
 
 const MAX_PER_RUN = 100;
@@ -81,25 +81,32 @@ export async function reconcile(req: ReconcileRequest, deps: PaymentDeps): Promi
       report.skipped.push({ orderId: order._id, why: 'out_of_time' });
       continue;
     }
-    const expired = !withinSendDeadline(order, s.now());
-    const mine = leaseLapsed(s, order) ? await claim(s, order, from === 'UNKNOWN' ? 'PENDING' : from, !expired) : undefined;
-    if (!mine) {
-      report.skipped.push({ orderId: order._id, why: 'busy' });
-      continue;
-    }
-    let to: Order;
-    if (expired) {
-      to = await finishExpired(s, mine);
-    } else if (from === 'CANCELLING') {
-      to = (await driveCancel(s, mine, true)).order;
-    } else {
-      to = await drivePayment(s, mine, true);
-      if (to.state === 'COMPLETED' && to.kind === 'pay' && deps.config.reconcilePayPolicy === 'refund') {
-        const again = await claim(s, to, 'CANCELLING');
-        if (again) to = (await driveCancel(s, again, true)).order;
+    try {
+      const expired = !withinSendDeadline(order, s.now());
+      const mine = leaseLapsed(s, order) ? await claim(s, order, from === 'UNKNOWN' ? 'PENDING' : from, !expired) : undefined;
+      if (!mine) {
+        report.skipped.push({ orderId: order._id, why: 'busy' });
+        continue;
       }
+      let to: Order;
+      if (expired) {
+        to = await finishExpired(s, mine);
+      } else if (from === 'CANCELLING') {
+        to = (await driveCancel(s, mine, true)).order;
+      } else {
+        to = await drivePayment(s, mine, true);
+        if (to.state === 'COMPLETED' && to.kind === 'pay' && deps.config.reconcilePayPolicy === 'refund') {
+          const again = await claim(s, to, 'CANCELLING');
+          if (again) to = (await driveCancel(s, again, true)).order;
+        }
+      }
+      report.resolved.push({ orderId: order._id, from, to: to.state });
+    } catch (e) {
+      // One failed ledger write leaves that order (it is still open, its bill unchanged) for the
+      // next run; the rest of this run goes on.
+      if (!isMidasCloudError(e) || e.code !== 'LEDGER_UNAVAILABLE') throw e;
+      report.skipped.push({ orderId: order._id, why: 'ledger_unavailable' });
     }
-    report.resolved.push({ orderId: order._id, from, to: to.state });
   }
   return report;
 }

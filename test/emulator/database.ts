@@ -14,6 +14,22 @@ export type DbAnswer = { data: Record<string, unknown> } | { code: string; messa
 
 type Doc = Record<string, unknown> & { _id?: unknown };
 
+/** The write actions a database fault can hit. */
+export const DB_WRITE_ACTIONS = ['database.insertDocument', 'database.modifyDocument', 'database.removeDocument'] as const;
+
+/**
+ * A scripted failure of the cloud database:
+ * - `refuse`: the write is refused, nothing changes (a failed request);
+ * - `lostAnswer`: the write is applied, then the answer is an error (the caller cannot know).
+ */
+export interface DbFaultRule {
+  kind: 'refuse' | 'lostAnswer';
+  collection?: string;
+  action?: (typeof DB_WRITE_ACTIONS)[number];
+  /** How many matching writes it hits (default 1). */
+  times?: number;
+}
+
 const COLLECTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 function parseEjson(text: unknown): Doc {
@@ -27,6 +43,29 @@ function toEjson(doc: unknown): string {
 
 export class CloudDatabase {
   private collections = new Map<string, Datastore<Doc>>();
+  private faults: (DbFaultRule & { left: number })[] = [];
+  /** Writes a fault hit: what happened to each. */
+  readonly faultLog: { kind: DbFaultRule['kind']; collection: string; action: string }[] = [];
+
+  injectFault(rule: DbFaultRule): void {
+    if (rule.kind !== 'refuse' && rule.kind !== 'lostAnswer') throw new Error(`unknown database fault kind ${String(rule.kind)}`);
+    this.faults.push({ ...rule, left: rule.times ?? 1 });
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  private takeFault(collection: string, action: string): DbFaultRule['kind'] | undefined {
+    if (!(DB_WRITE_ACTIONS as readonly string[]).includes(action)) return undefined;
+    const i = this.faults.findIndex((f) => f.left > 0 && (!f.collection || f.collection === collection) && (!f.action || f.action === action));
+    if (i === -1) return undefined;
+    const rule = this.faults[i]!;
+    rule.left -= 1;
+    if (rule.left === 0) this.faults.splice(i, 1);
+    this.faultLog.push({ kind: rule.kind, collection, action });
+    return rule.kind;
+  }
 
   /** @param dataDir where collections persist; in memory when undefined. */
   constructor(private readonly dataDir?: string) {}
@@ -71,8 +110,16 @@ export class CloudDatabase {
     this.collections.clear();
   }
 
-  /** Handles one `database.*` action as the gateway receives it. */
+  /** Handles one `database.*` action as the gateway receives it, with any scripted fault. */
   async handle(action: string, params: Record<string, unknown>): Promise<DbAnswer> {
+    const fault = this.takeFault(String(params.collectionName ?? ''), action);
+    if (fault === 'refuse') return { code: 'DATABASE_REQUEST_FAILED', message: 'emulated fault: the write was refused' };
+    const answer = await this.apply(action, params);
+    if (fault === 'lostAnswer') return { code: 'DATABASE_REQUEST_FAILED', message: 'emulated fault: the answer was lost' };
+    return answer;
+  }
+
+  private async apply(action: string, params: Record<string, unknown>): Promise<DbAnswer> {
     const name = String(params.collectionName ?? '');
     if (action === 'database.addCollection') {
       if (!COLLECTION_NAME.test(name)) return { code: 'INVALID_PARAM', message: 'invalid collection name' };

@@ -118,6 +118,8 @@ export class MidasBackend {
   readonly journal: JournalEntry[] = [];
   /** Calls whose sig was not a hex string: wx-server-sdk serialised a signature object, secret included. */
   readonly secretLeaks: { op?: string; env?: MidasEnv }[] = [];
+  /** Every `sig` received, so tests can check none reaches an answer or a log line. */
+  readonly signatures: string[] = [];
   private faults: (FaultRule & { left: number })[] = [];
   private clockOffset = 0;
   private stateFile?: string;
@@ -219,6 +221,7 @@ export class MidasBackend {
    */
   async handle(op: OperationName, env: MidasEnv, params: Record<string, unknown>): Promise<BackendAnswer> {
     const { sig, ...unsigned } = params;
+    if (typeof sig === 'string') this.signatures.push(sig);
     const record = (errcode: number, applied: boolean, fault?: Fault['kind']) => {
       this.journal.push({ op, env, params: unsigned, errcode, applied, ...(fault && { fault }) });
     };

@@ -230,6 +230,14 @@ export class FunctionRunner {
     return n;
   }
 
+  /** Kills one running invocation of `name`, chosen by `pick` (0 ≤ pick < 1); false when none runs. */
+  killOneBusy(name: string, pick: number): boolean {
+    const busy = [...this.pools].filter(([key]) => key.startsWith(`${name}\u0000`)).flatMap(([, pool]) => pool.filter((i) => i.busy && !i.dead));
+    const victim = busy[Math.floor(pick * busy.length)];
+    victim?.kill();
+    return victim !== undefined;
+  }
+
   /** Kills every running invocation of `name` mid-call (an instance lost while working). */
   killBusy(name: string): number {
     let n = 0;

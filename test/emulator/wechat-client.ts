@@ -69,7 +69,11 @@ export class WechatClientEmulator {
   }
 
   /** GET /sns/jscode2session */
+  /** How many times jscode2session was asked (tests check invalid requests send nothing). */
+  codeExchanges = 0;
+
   jscode2session(query: URLSearchParams): Record<string, unknown> {
+    this.codeExchanges += 1;
     if (query.get('grant_type') !== 'authorization_code') return { errcode: 40002, errmsg: 'invalid grant_type' };
     if (query.get('appid') !== this.app.appid) return { errcode: 40013, errmsg: 'invalid appid' };
     if (query.get('secret') !== this.app.appSecret) return { errcode: 40125, errmsg: 'invalid appsecret' };

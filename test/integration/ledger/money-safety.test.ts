@@ -259,3 +259,47 @@ describe('what a player is told', () => {
     expect(balanceOf(cloud(), openid)).toBe(100);
   });
 });
+
+describe('the cloud database fails', () => {
+  const INSERT = 'database.insertDocument' as const;
+  const MODIFY = 'database.modifyDocument' as const;
+  afterEach(() => cloud().database.clearFaults());
+
+  test('an insert refused: nothing is sent, nothing charged, the player may retry', async () => {
+    const openid = newOpenid();
+    fund(openid, 100);
+    cloud().database.injectFault({ kind: 'refuse', collection: 'midas_orders', action: INSERT });
+    const calls = cloud().gateway.calls.length;
+    const r = await call(cloud(), 'pay', { amt: 10, idempotencyKey: 'db-1' }, { openid });
+    expect(r).toMatchObject({ ok: false, error: { code: 'LEDGER_UNAVAILABLE', retryable: true } });
+    expect(cloud().gateway.calls.length).toBe(calls);
+    expect(await ordersOf(openid)).toHaveLength(0);
+    expect(await call(cloud(), 'pay', { amt: 10, idempotencyKey: 'db-1' }, { openid })).toMatchObject({ ok: true, data: { state: 'COMPLETED' } });
+    expect(balanceOf(cloud(), openid)).toBe(90);
+  });
+
+  test('an insert applied whose answer is lost is recognised as our own: paid at once, charged once', async () => {
+    const openid = newOpenid();
+    fund(openid, 100);
+    cloud().database.injectFault({ kind: 'lostAnswer', collection: 'midas_orders', action: INSERT });
+    const r = await call(cloud(), 'pay', { amt: 10, idempotencyKey: 'db-2' }, { openid });
+    expect(r).toMatchObject({ ok: true, data: { state: 'COMPLETED', resolving: false } });
+    expect(balanceOf(cloud(), openid)).toBe(90);
+  });
+
+  test('a final write refused: the player is told it is resolving, never a state the ledger does not hold', async () => {
+    const openid = newOpenid();
+    fund(openid, 100);
+    cloud().database.injectFault({ kind: 'refuse', collection: 'midas_orders', action: MODIFY });
+    const r = await call(cloud(), 'pay', { amt: 10, idempotencyKey: 'db-3' }, { openid });
+    expect(r).toMatchObject({ ok: true, data: { resolving: true } });
+    const [order] = await ordersOf(openid);
+    expect((r as unknown as { data: { state: string } }).data.state).toBe(order!.state);
+    // Under the refund policy the reconciler may now refund it, and the player's repeat sees that.
+    await patchOrder(order!._id, { leaseUntil: 0 });
+    await reconcile({ MIDAS_RECONCILE_PAY_POLICY: 'refund' });
+    const again = await call(cloud(), 'pay', { amt: 10, idempotencyKey: 'db-3' }, { openid });
+    expect(again).toMatchObject({ ok: true, data: { state: 'CANCELLED' } });
+    expect(balanceOf(cloud(), openid)).toBe(100);
+  });
+});

@@ -1,0 +1,285 @@
+/**
+ * `npm run soak -- --ops N --seed S [--concurrency C]`: a long randomized run of pay, present and
+ * cancel through the built bundles in the local cloud, with everything that goes wrong in a real
+ * cloud happening at random, then a check that no coin was lost or doubled. Not part of
+ * `npm test`; prints its counts and exits non-zero on any violation.
+ *
+ * During the traffic:
+ * - scripted Midas faults (-1, applied then -1, slow answers, 90016, empty answers, gateway errors);
+ * - cloud database faults on the ledger (a write refused; a write applied whose answer is lost);
+ * - concurrent duplicates of one idempotency key, and keys reused with other amounts;
+ * - function instances killed mid-call;
+ * - a reconciler running alongside, from instances whose clocks are up to 25 s off, with either
+ *   policy;
+ * - a sandbox and a production deployment sharing one ledger collection.
+ *
+ * After it: the reconciler runs until nothing is open, then the checks: every order final; no
+ * bill applied twice, and none in the other environment; every balance, in both environments,
+ * equals the initial coins + presents − pays + cancels according to the ledger; a pay a player was
+ * told COMPLETED is never refunded unless that player cancelled it; one order per key.
+ */
+import type { Order } from '../shared/ledger/order-store';
+import type { MidasEnv } from '../shared/midas-v1/operation-table';
+import type { DbFaultRule } from '../test/emulator/database';
+import { LocalCloud } from '../test/emulator/local-cloud';
+import type { Fault } from '../test/emulator/midas-backend';
+
+interface Args {
+  ops: number;
+  seed: number;
+  concurrency: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const out: Args = { ops: 1000, seed: Date.now() % 1_000_000, concurrency: 12 };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = argv[i + 1];
+    const key = flag.replace(/^--/, '') as keyof Args;
+    if (!(key in out) || value === undefined || !/^[0-9]+$/.test(value)) {
+      console.error(`usage: npm run soak -- --ops N --seed S [--concurrency C]   (bad argument: ${flag} ${value ?? ''})`);
+      process.exit(2);
+    }
+    out[key] = Number(value);
+    i++;
+  }
+  if (out.ops < 1 || out.concurrency < 1) {
+    console.error('--ops and --concurrency must be at least 1');
+    process.exit(2);
+  }
+  return out;
+}
+
+/** mulberry32: small, seeded, good enough to replay a run. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const MIDAS_FAULTS: Fault[] = [{ kind: 'busy' }, { kind: 'applyThenBusy' }, { kind: 'delay', ms: 450 }, { kind: 'inProgress' }, { kind: 'empty' }, { kind: 'gatewayError' }];
+const DB_FAULTS: DbFaultRule['kind'][] = ['refuse', 'lostAnswer'];
+const DB_ACTIONS = ['database.insertDocument', 'database.modifyDocument'] as const;
+const ENVS: MidasEnv[] = ['sandbox', 'production'];
+const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+const INITIAL = 1_000_000;
+const PLAYERS_PER_ENV = 24;
+const COLLECTION = 'midas_orders';
+
+type Answer = { ok: boolean; data?: { state: string; billNo: string; orderId: string }; error?: { code: string } };
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const rand = rng(args.seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const started = Date.now();
+  console.log(`soak: ${args.ops} operations, seed ${args.seed}, ${args.concurrency} at a time`);
+
+  const cloud = await LocalCloud.start({
+    functionEnv: { MIDAS_TIME_BUDGET_MS: '1200', MIDAS_CALL_TIMEOUT_MS: '300', MIDAS_LEDGER_COLLECTION: COLLECTION },
+  });
+  const deployment = (env: MidasEnv, extra: Record<string, string> = {}) => ({ MIDAS_ENV: env, ...extra });
+  // The same players exist in both environments (one ledger, two deployments).
+  const players = Array.from({ length: PLAYERS_PER_ENV }, (_, i) => `oSoak${args.seed}_${String(i).padStart(4, '0')}`);
+  for (const env of ENVS) for (const openid of players) cloud.backend.topUp({ env, openid }, INITIAL);
+
+  const counts: Record<string, number> = {};
+  const count = (what: string, n = 1) => (counts[what] = (counts[what] ?? 0) + n);
+  /** Pays a player was told COMPLETED, and pays a player asked to cancel (billNo). */
+  const toldCompleted = new Map<string, MidasEnv>();
+  const cancelAsked = new Set<string>();
+  const cancellable = new Map<string, string[]>(); // env|openid → billNos
+  let issued = 0;
+  let unexpected = 0;
+
+  const record = (env: MidasEnv, openid: string, kind: string, a: Answer | undefined) => {
+    if (!a) {
+      count(`${kind}: invocation failed (killed or timed out)`);
+      return;
+    }
+    count(`${kind}: ${a.ok ? `ok ${a.data?.state}` : a.error?.code}`);
+    if (kind === 'pay' && a.ok && a.data?.state === 'COMPLETED') {
+      toldCompleted.set(a.data.billNo, env);
+      const k = `${env}|${openid}`;
+      cancellable.set(k, [...(cancellable.get(k) ?? []), a.data.billNo]);
+    }
+    if (!a.ok && a.error?.code === 'INTERNAL') unexpected += 1;
+  };
+
+  const invoke = async (env: MidasEnv, fn: string, data: unknown, player: { openid?: string; source?: string }, extra: Record<string, string> = {}) => {
+    const r = await cloud.invoke(fn, data, player, deployment(env, extra));
+    return r.error ? undefined : (r.result as Answer);
+  };
+
+  const one = async (): Promise<void> => {
+    const env = pick(ENVS);
+    const openid = pick(players);
+    const roll = rand();
+    if (rand() < 0.12) cloud.injectFault({ op: pick(['pay', 'present', 'cancelPay'] as const), env: pick(ENVS), fault: pick(MIDAS_FAULTS), times: 1 + Math.floor(rand() * 3) });
+    if (rand() < 0.04) {
+      cloud.database.injectFault({ kind: pick(DB_FAULTS), collection: COLLECTION, action: pick(DB_ACTIONS) });
+      count('database faults injected');
+    }
+    if (roll < 0.55) {
+      // A few keys per player, so repeats of one purchase happen; now and then the same key with
+      // another amount (refused), and concurrent copies of one request.
+      const n = Math.floor(rand() * 60);
+      const key = `k${n}`;
+      const amt = rand() < 0.05 ? 1 + Math.floor(rand() * 500) : 1 + (n % 40);
+      const copies = rand() < 0.15 ? 2 + Math.floor(rand() * 2) : 1;
+      const answers = await Promise.all(Array.from({ length: copies }, () => invoke(env, 'pay', { amt, idempotencyKey: key }, { openid })));
+      for (const a of answers) record(env, openid, 'pay', a);
+      if (copies > 1) count('concurrent duplicates', copies - 1);
+    } else if (roll < 0.8) {
+      const key = rand() < 0.1 ? `g-dup-${Math.floor(rand() * 20)}` : `g${Math.floor(rand() * 1e12)}`;
+      record(env, openid, 'present', await invoke(env, 'present', { toOpenid: openid, presentCounts: 1 + Math.floor(rand() * 50), idempotencyKey: key }, { source: 'scf' }));
+    } else {
+      const bills = cancellable.get(`${env}|${openid}`) ?? [];
+      if (bills.length === 0) return;
+      const billNo = pick(bills);
+      cancelAsked.add(billNo);
+      record(env, openid, 'cancelPay', await invoke(env, 'cancelPay', { billNo }, { openid }));
+    }
+  };
+
+  // The traffic, `concurrency` operations at a time.
+  let done = 0;
+  const worker = async () => {
+    while (issued < args.ops) {
+      issued += 1;
+      await one();
+      done += 1;
+      if (done % 1000 === 0) console.log(`  ${done} operations, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    }
+  };
+  let traffic = true;
+  // Chaos alongside: kills mid-call, and a reconciler from instances with skewed clocks.
+  const chaos = (async () => {
+    while (traffic) {
+      await new Promise((r) => setTimeout(r, 250));
+      if (rand() < 0.2 && cloud.runner.killOneBusy(pick(['pay', 'present', 'cancelPay']), rand())) count('instances killed mid-call');
+    }
+  })();
+  const reconciler = (async () => {
+    while (traffic) {
+      await new Promise((r) => setTimeout(r, 400));
+      // A few clocks, each its own warm instance: -25 s to +25 s against this machine's.
+      const skew = pick([-25_000, -10_000, -2_000, 0, 2_000, 10_000, 25_000]);
+      const policy = rand() < 0.5 ? 'complete' : 'refund';
+      const env = pick(ENVS);
+      const r = await cloud.invoke('reconcile', {}, { source: 'wx_trigger' }, deployment(env, { MIDAS_RECONCILE_MIN_AGE_MS: '0', EMULATOR_CLOCK_OFFSET_MS: String(skew), MIDAS_RECONCILE_PAY_POLICY: policy }));
+      const a = r.result as Answer | undefined;
+      count(a?.ok ? 'reconciler runs during traffic' : `reconciler runs during traffic that failed: ${r.error?.kind ?? a?.error?.code}`);
+    }
+  })();
+  await Promise.all(Array.from({ length: args.concurrency }, worker));
+  traffic = false;
+  await Promise.all([chaos, reconciler]);
+  const trafficSeconds = (Date.now() - started) / 1000;
+
+  // Every invocation has ended (awaited), so no first invocation is still running: the final
+  // reconciliation may take over every lease at once. Calls sent by killed instances land first.
+  cloud.backend.clearFaults();
+  cloud.database.clearFaults();
+  await new Promise((r) => setTimeout(r, 1500));
+  const ours = async () => ((await cloud.database.all(COLLECTION)) as unknown as Order[]).filter((o) => players.includes(o.openid));
+  // Orders touched by a reconciler whose clock ran ahead carry times (updatedAt, leases) up to
+  // 25 s in the future: they are named explicitly, and rounds go on while real time catches up.
+  let rounds = 0;
+  const lastReports: unknown[] = [];
+  for (; rounds < 120; rounds++) {
+    const open = (await ours()).filter((o) => !FINAL.has(o.state));
+    if (open.length === 0) break;
+    if (rounds > 0) await new Promise((r) => setTimeout(r, 1000));
+    lastReports.length = 0;
+    for (const env of ENVS) {
+      const ids = open.filter((o) => o.env === env).map((o) => o._id);
+      for (let i = 0; i < ids.length; i += 50) {
+        const functionEnv = deployment(env, { MIDAS_MAX_CLOCK_SKEW_MS: '0', MIDAS_TIME_BUDGET_MS: '2500' });
+        const r = await cloud.invoke('reconcile', { orderIds: ids.slice(i, i + 50) }, { source: 'wx_trigger' }, functionEnv);
+        lastReports.push(r.error ?? r.result);
+      }
+    }
+  }
+  if ((await ours()).some((o) => !FINAL.has(o.state))) console.log('last reconciliation:', JSON.stringify(lastReports).slice(0, 2000));
+
+  // The checks.
+  const violations: string[] = [];
+  const orders = await ours();
+  const states: Record<string, number> = {};
+  for (const o of orders) states[`${o.env} ${o.kind} ${o.state}`] = (states[`${o.env} ${o.kind} ${o.state}`] ?? 0) + 1;
+  for (const o of orders) if (!FINAL.has(o.state)) violations.push(`order ${o._id} (${o.env} ${o.kind}) ended ${o.state}`);
+
+  const byBill = new Map<string, typeof cloud.backend.journal>();
+  for (const j of cloud.backend.journal) {
+    const b = String(j.params.bill_no ?? '');
+    if (b) byBill.set(b, [...(byBill.get(b) ?? []), j]);
+  }
+  for (const o of orders) {
+    const sent = byBill.get(o.billNo) ?? [];
+    if (sent.some((j) => j.env !== o.env)) violations.push(`bill ${o.billNo} of a ${o.env} order was sent to another environment`);
+    const applied = sent.filter((j) => j.op !== 'cancelPay' && j.applied).length;
+    const cancels = sent.filter((j) => j.op === 'cancelPay' && j.applied).length;
+    const wantApplied = o.state === 'FAILED' ? 0 : 1;
+    const wantCancels = o.state === 'CANCELLED' ? 1 : 0;
+    if (applied !== wantApplied || cancels !== wantCancels) {
+      violations.push(`bill ${o.billNo} (${o.kind} ${o.state}): applied ${applied}× and cancelled ${cancels}× at Midas, the ledger says ${wantApplied}/${wantCancels}`);
+    }
+  }
+  const keys = orders.filter((o) => o.idempotencyKey).map((o) => `${o.env}|${o.kind}|${o.openid}|${o.idempotencyKey}`);
+  if (new Set(keys).size !== keys.length) violations.push(`${keys.length - new Set(keys).size} idempotency keys have more than one order`);
+
+  let presents = 0;
+  let pays = 0;
+  let cancels = 0;
+  for (const env of ENVS) {
+    for (const openid of players) {
+      const mine = orders.filter((o) => o.env === env && o.openid === openid);
+      const p = mine.filter((o) => o.kind === 'present' && o.state === 'COMPLETED').reduce((n, o) => n + o.amount, 0);
+      const paid = mine.filter((o) => o.kind === 'pay' && (o.state === 'COMPLETED' || o.state === 'CANCELLED')).reduce((n, o) => n + o.amount, 0);
+      const back = mine.filter((o) => o.kind === 'pay' && o.state === 'CANCELLED').reduce((n, o) => n + o.amount, 0);
+      presents += p;
+      pays += paid;
+      cancels += back;
+      const expected = INITIAL + p - paid + back;
+      const actual = cloud.backend.balance({ env, openid });
+      if (actual !== expected) violations.push(`${env} ${openid}: balance ${actual}, the ledger says ${expected}`);
+    }
+  }
+  for (const [billNo] of toldCompleted) {
+    const o = orders.find((x) => x.billNo === billNo);
+    if (!o) violations.push(`bill ${billNo} was answered COMPLETED but is not in the ledger`);
+    else if (o.state === 'FAILED') violations.push(`bill ${billNo} was answered COMPLETED and ended FAILED`);
+    else if (o.state === 'CANCELLED' && !cancelAsked.has(billNo)) violations.push(`bill ${billNo} was answered COMPLETED and refunded though the player never cancelled it`);
+  }
+  if (cloud.backend.secretLeaks.length > 0) violations.push(`${cloud.backend.secretLeaks.length} calls carried the secret in clear`);
+  if (unexpected > 0) violations.push(`${unexpected} answers were INTERNAL (an unexpected error)`);
+
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`\ntraffic: ${issued} operations in ${trafficSeconds.toFixed(1)} s (${(issued / trafficSeconds).toFixed(0)} ops/s); reconciled in ${rounds} rounds; ${seconds.toFixed(1)} s in all`);
+  console.log('\nanswers and events:');
+  for (const [k, v] of Object.entries(counts).sort()) console.log(`  ${String(v).padStart(7)}  ${k}`);
+  console.log(`  ${String(cloud.backend.journal.filter((j) => j.fault).length).padStart(7)}  Midas calls hit by a scripted fault`);
+  console.log(`  ${String(cloud.database.faultLog.length).padStart(7)}  ledger writes hit by a database fault (${cloud.database.faultLog.filter((f) => f.kind === 'lostAnswer').length} applied with the answer lost)`);
+  console.log('\norders by final state:');
+  for (const [k, v] of Object.entries(states).sort()) console.log(`  ${String(v).padStart(7)}  ${k}`);
+  console.log(`\nconservation: ${ENVS.length * players.length} accounts; initial ${INITIAL} each; presents ${presents}, pays ${pays}, cancels ${cancels}`);
+  console.log(`bills sent to Midas: ${byBill.size}; pays answered COMPLETED to a player: ${toldCompleted.size}`);
+  await cloud.close();
+  if (violations.length > 0) {
+    console.log(`\n${violations.length} VIOLATIONS (seed ${args.seed}):`);
+    for (const v of violations.slice(0, 50)) console.log(`  ${v}`);
+    process.exit(1);
+  }
+  console.log(`\nno violations: every order final, no bill applied twice, every balance as the ledger says (seed ${args.seed})`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
