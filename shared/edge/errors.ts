@@ -24,6 +24,9 @@ export const ERROR_CODES = {
   IDEMPOTENCY_KEY_REUSED: { retryable: false, expose: true },
   ORDER_NOT_CANCELLABLE: { retryable: false, expose: true },
   LEDGER_UNAVAILABLE: { retryable: true, expose: true },
+  REFUND_EXCEEDS_PAYMENT: { retryable: false, expose: true },
+  // Virtual Payment 2.0 on the server
+  OUT_TRADE_NO_NOT_FOUND: { retryable: false, expose: true },
   // Virtual Payment 2.0 for the client
   LOGIN_CODE_INVALID: { retryable: false, expose: true },
   PRODUCT_NOT_FOUND: { retryable: false, expose: true },

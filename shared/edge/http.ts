@@ -19,3 +19,21 @@ export const httpGet: HttpGet = (url, headers, timeoutMs) =>
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
   });
+
+export type HttpPost = (url: string, headers: Record<string, string>, body: string, timeoutMs: number) => Promise<{ status: number; body: string }>;
+
+/** A POST of `body` exactly as given (callers sign these bytes), with a timeout. */
+export const httpPost: HttpPost = (url, headers, body, timeoutMs) =>
+  new Promise((resolve, reject) => {
+    const lib = url.startsWith('https:') ? https : http;
+    const payload = Buffer.from(body, 'utf8');
+    const req = lib.request(url, { method: 'POST', headers: { ...headers, 'content-length': String(payload.length) }, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end(payload);
+  });

@@ -9,6 +9,7 @@ export type OpenApiMethod = (data: Record<string, unknown>) => Promise<Record<st
 export interface WxQuery {
   get(): Promise<{ data: Record<string, unknown>[] }>;
   update(options: { data: Record<string, unknown> }): Promise<{ stats: { updated: number } }>;
+  remove(): Promise<{ stats: { removed: number } }>;
   orderBy(field: string, direction: 'asc' | 'desc'): WxQuery;
   limit(n: number): WxQuery;
 }
@@ -17,6 +18,7 @@ export interface WxDatabase {
   readonly command: {
     in(values: unknown[]): unknown;
     lt(value: number): unknown;
+    lte(value: number): unknown;
     inc(n: number): unknown;
     /** Replaces the field whole (a plain object would be merged key by key). */
     set(value: unknown): unknown;

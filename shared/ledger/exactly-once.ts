@@ -20,9 +20,10 @@
 import { createHash, randomBytes } from 'crypto';
 import { MidasCloudError, fromCloudCallError, isMidasCloudError, type ErrorCode } from '../edge/errors';
 import { FINAL_STATES, Ledger, withinSendDeadline, type Order, type OrderState } from './order-store';
-import { callOp, newBillNo, playerValues, type CallDeps, type CallValues } from '../midas-v1/call-params';
-import type { OperationName } from '../midas-v1/operation-table';
-import { IDEMPOTENCY_KEY_FIELD, REASON_FIELD, RECIPIENT_FIELD, validateEvent } from '../midas-v1/event-validation';
+import { newBillNo, playerValues, type CallDeps, type CallValues } from '../midas-v1/call-params';
+import { IDEMPOTENCY_KEY_FIELD, REASON_FIELD, RECIPIENT_FIELD, validateEvent, validateRefundEvent } from '../midas-v1/event-validation';
+import { v2CoinApi } from '../wxa-game/coin-api';
+import { v1CoinApi, type CoinApi, type CoinOp } from './coin-api';
 import type { Caller } from '../edge/caller';
 import type { WxCloud } from '../edge/wx-server-sdk';
 import type { MidasConfig } from '../midas-v1/settings';
@@ -40,6 +41,8 @@ const POLL_MS = 100;
 
 export interface PaymentDeps extends CallDeps {
   ledger: Ledger;
+  /** The Midas generation the deployment uses (MIDAS_API). */
+  api: CoinApi;
   caller: Caller;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -50,7 +53,7 @@ export interface PaymentDeps extends CallDeps {
 export interface OrderView {
   orderId: string;
   billNo: string;
-  kind: 'pay' | 'present';
+  kind: 'pay' | 'present' | 'refund';
   state: OrderState;
   /** True while the outcome is not known yet: call again with the same idempotency key later. */
   resolving: boolean;
@@ -59,6 +62,10 @@ export interface OrderView {
   reason?: string;
   balance?: number;
   usedGenAmt?: number;
+  /** 2.0 refund: the bill number of the pay it refunds. */
+  refundOf?: string;
+  /** 2.0 pay: coins refunded or being refunded. */
+  refunded?: number;
   createdAt: number;
 }
 
@@ -77,6 +84,8 @@ export function viewOf(o: Order): OrderView {
   // The balance Midas gave with the pay: stale once the pay is being (or was) cancelled.
   if (o.result?.balance !== undefined && o.state !== 'CANCELLING' && o.state !== 'CANCELLED') v.balance = o.result.balance;
   if (o.result?.usedGenAmt !== undefined) v.usedGenAmt = o.result.usedGenAmt;
+  if (o.kind === 'refund' && o.call.payBillNo !== undefined) v.refundOf = String(o.call.payBillNo);
+  if (o.refundReserved) v.refunded = o.refundReserved;
   return v;
 }
 
@@ -97,6 +106,7 @@ function failureOf(o: Order, earlier: boolean): MidasCloudError {
 
 /** The deployment an order belongs to. */
 export interface OrderScope {
+  api: 'v1' | 'v2';
   env: string;
   offerId: string;
   appid: string;
@@ -107,12 +117,14 @@ export interface OrderScope {
  * neither another player nor a deployment of another environment, offer or app can meet it.
  */
 export function orderIdForKey(scope: OrderScope, kind: string, openid: string, key: string): string {
-  const parts = [scope.env, scope.offerId, scope.appid, kind, openid, key].join('\u0000');
+  // v1 ids keep their form (no generation part), so orders written before 2.0 existed keep theirs.
+  const parts = [...(scope.api === 'v2' ? ['v2'] : []), scope.env, scope.offerId, scope.appid, kind, openid, key].join('\u0000');
   return `k_${createHash('sha256').update(parts).digest('base64url').slice(0, 40)}`;
 }
 
 /** Whether `order` belongs to the deployment `scope`: only then may its bills be sent from here. */
-export function belongsTo(order: Order, scope: Omit<OrderScope, 'appid'> & { appid?: string }): 'yes' | 'other_env' | 'other_offer' | 'other_app' {
+export function belongsTo(order: Order, scope: Omit<OrderScope, 'appid'> & { appid?: string }): 'yes' | 'other_api' | 'other_env' | 'other_offer' | 'other_app' {
+  if ((order.api ?? 'v1') !== scope.api) return 'other_api';
   if (order.env !== scope.env) return 'other_env';
   if (order.offerId !== scope.offerId) return 'other_offer';
   if (scope.appid !== undefined && order.appid !== scope.appid) return 'other_app';
@@ -151,7 +163,7 @@ type AttemptOutcome =
  * attempt is counted in the ledger before it is sent. `alreadyDone` is the error that means
  * an earlier attempt went through (90012 for pay/present, 90015 for a cancel).
  */
-async function attempts(s: Session, order: Order, op: OperationName, values: CallValues, alreadyDone: ErrorCode, firstCounted: boolean): Promise<AttemptOutcome> {
+async function attempts(s: Session, order: Order, op: CoinOp, values: CallValues, alreadyDone: ErrorCode, firstCounted: boolean): Promise<AttemptOutcome> {
   const { deps, now } = s;
   const sleep = deps.sleep ?? defaultSleep;
   const random = deps.random ?? Math.random;
@@ -165,7 +177,7 @@ async function attempts(s: Session, order: Order, op: OperationName, values: Cal
     const remaining = s.deadline - now() - FINAL_WRITE_RESERVE_MS;
     let error: MidasCloudError;
     try {
-      const data = await callOp(op, values, deps, Math.max(MIN_ATTEMPT_MS, Math.min(deps.config.callTimeoutMs, remaining)));
+      const data = await deps.api.send(op, values as Record<string, string | number>, Math.max(MIN_ATTEMPT_MS, Math.min(deps.config.callTimeoutMs, remaining)));
       return { kind: 'done', data };
     } catch (e) {
       error = isMidasCloudError(e) ? e : fromCloudCallError(e, true);
@@ -204,9 +216,19 @@ async function settle(s: Session, order: Order, state: OrderState, patch: Partia
 
 /**
  * Drives a PENDING order (held by this session) to COMPLETED, FAILED or UNKNOWN.
- * `firstCounted`: the write that took the order already counted the first attempt.
+ * `firstCounted`: the write that took the order already counted the first attempt. A 2.0 refund
+ * Midas definitely refused gives its share of the pay back (a lapsed login keeps it: the refund
+ * is sent again after the player logs in).
  */
 export async function drivePayment(s: Session, order: Order, firstCounted = false): Promise<Order> {
+  const done = await drivePaymentOnce(s, order, firstCounted);
+  if (done.kind === 'refund' && done.state === 'FAILED' && done.lastError?.code !== 'SESSION_EXPIRED' && done.refundOf) {
+    await s.deps.ledger.releaseRefund(done.refundOf, done._id, done.amount).catch(() => false);
+  }
+  return done;
+}
+
+async function drivePaymentOnce(s: Session, order: Order, firstCounted: boolean): Promise<Order> {
   const r = await attempts(s, order, order.kind, order.call, 'BILL_ALREADY_EXISTS', firstCounted);
   switch (r.kind) {
     case 'done': {
@@ -256,6 +278,8 @@ export async function claim(s: Session, order: Order, to: OrderState = order.sta
 
 function sameRequest(a: Order, b: Order): boolean {
   return (
+    (a.api ?? 'v1') === (b.api ?? 'v1') &&
+    a.refundOf === b.refundOf &&
     a.env === b.env &&
     a.offerId === b.offerId &&
     a.appid === b.appid &&
@@ -299,22 +323,30 @@ export async function placeOrder(kind: 'pay' | 'present', event: unknown, deps: 
   const s = startSession(deps);
   const player = playerValues(deps.caller, deps.config, kind === 'present' ? String(fields[RECIPIENT_FIELD]) : deps.caller.openid);
   const key = fields[IDEMPOTENCY_KEY_FIELD] as string | undefined;
-  const scope: OrderScope = { env: deps.config.env, offerId: deps.config.offerId, appid: player.appid };
+  const scope: OrderScope = { api: deps.api.api, env: deps.config.env, offerId: deps.config.offerId, appid: player.appid };
   const billNo = newBillNo();
   const id = key !== undefined ? orderIdForKey(scope, kind, player.openid, key) : billNo;
   const amount = Number(kind === 'pay' ? fields.amt : fields.presentCounts);
-  const call: Record<string, string | number> = {
+  const call = deps.api.callOf(kind, {
     ...player,
     zoneId: (fields.zoneId as string | undefined) ?? deps.config.defaultZoneId,
     billNo,
-    [kind === 'pay' ? 'amt' : 'presentCounts']: amount,
-  };
-  if (fields.payItem !== undefined) call.payItem = fields.payItem;
-  if (fields.appRemark !== undefined) call.appRemark = fields.appRemark;
+    amount,
+    ...(fields.payItem !== undefined && { payItem: String(fields.payItem) }),
+    ...(fields.appRemark !== undefined && { appRemark: String(fields.appRemark) }),
+  });
+  if (deps.api.prepare) {
+    // 2.0: a player (or recipient) who cannot sign gets SESSION_EXPIRED before anything is
+    // written, unless the key names an order that exists already (its answer stands).
+    const existing = key !== undefined ? await deps.ledger.get(id) : undefined;
+    if (!existing) await deps.api.prepare(kind, player.openid);
+  }
   const t = s.now();
   const order: Order = {
     _id: id,
     kind,
+    ...(deps.api.api === 'v2' && { api: 'v2' as const }),
+    ...(deps.api.api === 'v2' && kind === 'pay' && { refundReserved: 0, refunds: {} }),
     env: deps.config.env,
     offerId: deps.config.offerId,
     appid: player.appid,
@@ -352,6 +384,12 @@ export async function placeOrder(kind: 'pay' | 'present', event: unknown, deps: 
 async function followExisting(s: Session, order: Order): Promise<Order> {
   const sleep = s.deps.sleep ?? defaultSleep;
   let current: Order | undefined = order;
+  // Refused only because the login had lapsed: once the player logged in again, the same bill is
+  // sent again (it was never applied, and a bill is applied once in any case).
+  if (current.state === 'FAILED' && current.lastError?.code === 'SESSION_EXPIRED' && withinSendDeadline(current, s.now()) && leaseLapsed(s, current)) {
+    const mine = await claim(s, current, 'PENDING');
+    if (mine) return drivePayment(s, mine, true);
+  }
   while (current && !FINAL_STATES.has(current.state) && current.state !== 'CANCELLING') {
     if (leaseLapsed(s, current)) {
       if (!withinSendDeadline(current, s.now())) {
@@ -377,6 +415,7 @@ async function followExisting(s: Session, order: Order): Promise<Order> {
  * await cancelOrder({ billNo }, deps) // → OrderView in state CANCELLED
  */
 export async function cancelOrder(event: unknown, deps: PaymentDeps): Promise<OrderView> {
+  if (deps.api.api === 'v2') return refundPayment(event, deps);
   const fields = validateEvent('cancelPay', event);
   const s = startSession(deps);
   const openid = deps.caller.openid;
@@ -384,7 +423,7 @@ export async function cancelOrder(event: unknown, deps: PaymentDeps): Promise<Or
   const billNo = String(fields.billNo);
   const order = await deps.ledger.findByBill(billNo);
   // Another player's order, or one of another deployment, does not exist for this caller.
-  const scope = { env: deps.config.env, offerId: deps.config.offerId, appid: deps.caller.appid ?? deps.config.appId };
+  const scope = { api: deps.api.api, env: deps.config.env, offerId: deps.config.offerId, appid: deps.caller.appid ?? deps.config.appId };
   if (!order || order.kind !== 'pay' || order.openid !== openid || belongsTo(order, scope) !== 'yes') {
     throw Object.assign(new MidasCloudError('BILL_NOT_FOUND', 'no such payment of this player'), { billNo });
   }
@@ -413,5 +452,99 @@ export function paymentDeps(ctx: { cloud: WxCloud; caller: Caller; settings: Mid
   if (!byName) ledgers.set(ctx.cloud, (byName = new Map()));
   let ledger = byName.get(ctx.settings.ledgerCollection);
   if (!ledger) byName.set(ctx.settings.ledgerCollection, (ledger = new Ledger(ctx.cloud, ctx.settings.ledgerCollection)));
-  return { cloud: ctx.cloud, config: ctx.settings, caller: ctx.caller, ledger, log: ctx.log };
+  const api = ctx.settings.api === 'v2' ? v2CoinApi({ cloud: ctx.cloud, config: ctx.settings }) : v1CoinApi({ cloud: ctx.cloud, config: ctx.settings });
+  return { cloud: ctx.cloud, config: ctx.settings, caller: ctx.caller, ledger, api, log: ctx.log };
+}
+
+/**
+ * A 2.0 `cancelPay`: a refund of the caller's own COMPLETED pay, as an order of its own.
+ *
+ * @example
+ * await refundPayment({ billNo, amount: 5, idempotencyKey: 'refund-1' }, deps) // → the refund's OrderView
+ */
+export async function refundPayment(event: unknown, deps: PaymentDeps): Promise<OrderView> {
+  const f = validateRefundEvent(event);
+  const s = startSession(deps);
+  const openid = deps.caller.openid;
+  if (!openid) throw new MidasCloudError('NOT_LOGGED_IN', 'no player in the platform context: call this from the mini-game');
+  const pay = await deps.ledger.findByBill(f.billNo);
+  const scope = { api: deps.api.api, env: deps.config.env, offerId: deps.config.offerId, appid: deps.caller.appid ?? deps.config.appId };
+  if (!pay || pay.kind !== 'pay' || pay.openid !== openid || belongsTo(pay, scope) !== 'yes') {
+    throw Object.assign(new MidasCloudError('BILL_NOT_FOUND', 'no such payment of this player'), { billNo: f.billNo });
+  }
+  return viewOf(await startRefund(s, pay, f.amount, f.idempotencyKey));
+}
+
+/**
+ * Refunds `amount` of `pay` (the rest of it when left out) as a refund order of its own. The id of
+ * the refund comes from (pay, key); without a key it is "the rest of the pay", so repeating a full
+ * refund is the same refund. Its share is reserved on the pay before the refund order is written,
+ * so the refunds of a pay never add up to more than the pay.
+ */
+export async function startRefund(s: Session, pay: Order, amount?: number, key?: string): Promise<Order> {
+  const { deps } = s;
+  const err = (code: ErrorCode, message: string, field?: string) =>
+    Object.assign(new MidasCloudError(code, message, { outcome: 'not_applied', ...(field && { field }) }), { billNo: pay.billNo });
+  const scope: OrderScope = { api: 'v2', env: pay.env, offerId: pay.offerId, appid: pay.appid };
+  const id = orderIdForKey(scope, 'refund', pay.openid, `${pay.billNo}|${key ?? 'rest'}`);
+  const existing = await deps.ledger.get(id);
+  if (existing) {
+    if (key !== undefined && existing.amount !== amount) throw err('IDEMPOTENCY_KEY_REUSED', `${IDEMPOTENCY_KEY_FIELD} was used before for a different refund`, IDEMPOTENCY_KEY_FIELD);
+    const followed = await followExisting(s, existing);
+    if (followed.state === 'FAILED') throw failureOf(followed, true);
+    return followed;
+  }
+  if (pay.state !== 'COMPLETED') throw err('ORDER_NOT_CANCELLABLE', `only a completed payment can be refunded; this one is ${pay.state}`);
+  if (!withinSendDeadline(pay, s.now())) throw err('BILL_ALREADY_CONFIRMED', 'the payment is older than 47 hours and can no longer be refunded');
+
+  // Reserve the share (optimistic; a concurrent refund of the same pay makes us read again).
+  let share = amount ?? 0;
+  for (let tries = 0; ; tries++) {
+    const cur = await deps.ledger.get(pay._id);
+    if (!cur || cur.state !== 'COMPLETED') throw err('ORDER_NOT_CANCELLABLE', 'only a completed payment can be refunded');
+    if (cur.refunds?.[id] !== undefined) {
+      share = cur.refunds[id]!; // reserved by an earlier attempt of this same refund
+      break;
+    }
+    const reserved = cur.refundReserved ?? 0;
+    const left = cur.amount - reserved;
+    if (amount === undefined) share = left;
+    if (left <= 0) throw err('BILL_ALREADY_CANCELLED', 'the payment was refunded in full already');
+    if (share > left) throw err('REFUND_EXCEEDS_PAYMENT', `only ${left} of the ${cur.amount} coins of this payment are left to refund`, 'amount');
+    await deps.api.prepare?.('refund', pay.openid);
+    if (await deps.ledger.reserveRefund(pay._id, reserved, id, share)) break;
+    if (tries >= 5) throw new MidasCloudError('LEDGER_UNAVAILABLE', 'the payment is being refunded by another request; try again', { outcome: 'not_applied' });
+  }
+
+  const t = s.now();
+  const { openid, appid, zoneId, userIp } = pay.call;
+  const order: Order = {
+    _id: id,
+    kind: 'refund',
+    api: 'v2',
+    env: pay.env,
+    offerId: pay.offerId,
+    appid: pay.appid,
+    state: 'PENDING',
+    billNo: newBillNo(),
+    openid: pay.openid,
+    amount: share,
+    ...(key !== undefined && { idempotencyKey: key }),
+    refundOf: pay._id,
+    call: { openid: openid!, appid: appid!, zoneId: zoneId!, ...(userIp !== undefined && { userIp }), billNo: '', payBillNo: pay.billNo, amount: share },
+    attempts: 1,
+    cancelAttempts: 0,
+    leaseId: s.leaseId,
+    leaseUntil: leaseUntil(s),
+    lastError: null,
+    result: null,
+    createdAt: t,
+    updatedAt: t,
+    resolvedAt: null,
+  };
+  order.call.billNo = order.billNo;
+  const { inserted, order: current } = await deps.ledger.insertOnce(order);
+  const done = inserted ? await drivePayment(s, current, true) : await followExisting(s, current);
+  if (done.state === 'FAILED') throw failureOf(done, !inserted);
+  return done;
 }

@@ -49,7 +49,10 @@ export interface Order {
    * the bill number itself when the request had no key.
    */
   _id: string;
-  kind: 'pay' | 'present';
+  /** A 2.0 refund is an order of its own (its own bill) naming the pay it refunds. */
+  kind: 'pay' | 'present' | 'refund';
+  /** The Midas generation whose bill this is: only a deployment of the same sends it. */
+  api?: 'v1' | 'v2';
   /** The deployment the order belongs to: only a deployment of the same env, offer and app sends its bills. */
   env: MidasEnv;
   offerId: string;
@@ -69,6 +72,11 @@ export interface Order {
   /** The invocation working on the order, and until when (ms). 0 when free. */
   leaseId: string;
   leaseUntil: number;
+  /** 2.0 refund: the `_id` of the pay it refunds. */
+  refundOf?: string;
+  /** 2.0 pay: coins refunded or being refunded, and each refund order's share (0 once released). */
+  refundReserved?: number;
+  refunds?: Record<string, number>;
   /** The last failure: its code, and the message a client may see (exposed errors only). */
   lastError: { code: string; upstreamCode?: number; message?: string } | null;
   result: { balance?: number; usedGenAmt?: number } | null;
@@ -150,6 +158,36 @@ export class Ledger {
     for (const [k, n] of Object.entries(inc)) data[k] = _.inc(n);
     try {
       const r = await this.coll().where(query).update({ data });
+      return r.stats.updated === 1;
+    } catch (e) {
+      throw Ledger.fail(e);
+    }
+  }
+
+  /**
+   * Reserves `amount` of a COMPLETED pay for refund order `refundId`, if the pay still has
+   * `expectReserved` reserved (optimistic: a concurrent refund makes this fail, and the caller
+   * reads again). The refunds of a pay can never add up to more than the pay.
+   */
+  async reserveRefund(payId: string, expectReserved: number, refundId: string, amount: number): Promise<boolean> {
+    const _ = this.db.command;
+    try {
+      const r = await this.coll()
+        .where({ _id: payId, state: 'COMPLETED', refundReserved: expectReserved })
+        .update({ data: { refundReserved: _.inc(amount), [`refunds.${refundId}`]: amount } });
+      return r.stats.updated === 1;
+    } catch (e) {
+      throw Ledger.fail(e);
+    }
+  }
+
+  /** Gives back the share of a refund Midas definitely refused (once: the share is then 0). */
+  async releaseRefund(payId: string, refundId: string, amount: number): Promise<boolean> {
+    const _ = this.db.command;
+    try {
+      const r = await this.coll()
+        .where({ _id: payId, [`refunds.${refundId}`]: amount })
+        .update({ data: { refundReserved: _.inc(-amount), [`refunds.${refundId}`]: 0 } });
       return r.stats.updated === 1;
     } catch (e) {
       throw Ledger.fail(e);

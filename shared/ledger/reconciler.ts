@@ -17,7 +17,7 @@
 import { MidasCloudError, isMidasCloudError } from '../edge/errors';
 import { requestFields } from '../edge/request';
 import { BILL_NO_PATTERN } from '../midas-v1/api-limits';
-import { belongsTo, claim, driveCancel, drivePayment, finishExpired, leaseLapsed, startSession, type PaymentDeps } from './exactly-once';
+import { belongsTo, claim, driveCancel, drivePayment, finishExpired, leaseLapsed, startRefund, startSession, type PaymentDeps, type Session } from './exactly-once';
 import { withinSendDeadline, type Order, type OrderState } from './order-store';
 
 export interface ReconcileRequest {
@@ -29,7 +29,7 @@ export interface ReconcileReport {
   examined: number;
   resolved: { orderId: string; from: OrderState; to: OrderState }[];
   /** Orders left for a later run: held by a live invocation, of the other environment, or out of time. */
-  skipped: { orderId: string; why: 'busy' | 'other_env' | 'other_offer' | 'other_app' | 'out_of_time' | 'not_open' | 'not_found' | 'ledger_unavailable' }[];
+  skipped: { orderId: string; why: 'busy' | 'other_api' | 'other_env' | 'other_offer' | 'other_app' | 'out_of_time' | 'not_open' | 'not_found' | 'ledger_unavailable' }[];
 }
 
 const MAX_PER_RUN = 100;
@@ -71,7 +71,7 @@ export async function reconcile(req: ReconcileRequest, deps: PaymentDeps): Promi
       report.skipped.push({ orderId: order._id, why: 'not_open' });
       continue;
     }
-    const belongs = belongsTo(order, { env: deps.config.env, offerId: deps.config.offerId, appid: deps.caller.appid ?? deps.config.appId });
+    const belongs = belongsTo(order, { api: deps.api.api, env: deps.config.env, offerId: deps.config.offerId, appid: deps.caller.appid ?? deps.config.appId });
     if (belongs !== 'yes') {
       // Its bill is sent only by a deployment of its own environment, offer and app.
       report.skipped.push({ orderId: order._id, why: belongs });
@@ -95,10 +95,7 @@ export async function reconcile(req: ReconcileRequest, deps: PaymentDeps): Promi
         to = (await driveCancel(s, mine, true)).order;
       } else {
         to = await drivePayment(s, mine, true);
-        if (to.state === 'COMPLETED' && to.kind === 'pay' && deps.config.reconcilePayPolicy === 'refund') {
-          const again = await claim(s, to, 'CANCELLING');
-          if (again) to = (await driveCancel(s, again, true)).order;
-        }
+        if (to.state === 'COMPLETED' && to.kind === 'pay' && deps.config.reconcilePayPolicy === 'refund') to = await refundByPolicy(s, to);
       }
       report.resolved.push({ orderId: order._id, from, to: to.state });
     } catch (e) {
@@ -109,4 +106,24 @@ export async function reconcile(req: ReconcileRequest, deps: PaymentDeps): Promi
     }
   }
   return report;
+}
+
+/**
+ * Policy `refund`: a pay the reconciler found applied is given back: v1 cancels its bill; 2.0
+ * refunds the rest of it with a refund order of its own (reported as the pay's new state when it
+ * went through). A refund that cannot be made now (the player's login lapsed) leaves the pay
+ * COMPLETED, logged.
+ */
+async function refundByPolicy(s: Session, pay: Order): Promise<Order> {
+  if (s.deps.api.api === 'v1') {
+    const again = await claim(s, pay, 'CANCELLING');
+    return again ? (await driveCancel(s, again, true)).order : pay;
+  }
+  try {
+    const refund = await startRefund(s, pay);
+    return refund.state === 'COMPLETED' ? { ...pay, state: 'CANCELLED' } : pay;
+  } catch (e) {
+    s.deps.log?.({ event: 'refund_not_made', orderId: pay._id, billNo: pay.billNo, code: isMidasCloudError(e) ? e.code : 'INTERNAL' });
+    return pay;
+  }
 }

@@ -78,5 +78,7 @@ export interface CallDeps {
 export function callOp(op: OperationName, values: CallValues, deps: CallDeps, timeoutMs = deps.config.callTimeoutMs): Promise<Record<string, unknown>> {
   const now = deps.now ?? Date.now;
   const params = buildParams(op, values, deps.config, Math.floor(now() / 1000));
-  return callMidas(deps.cloud, op, params, { env: deps.config.env, secret: deps.config.secret, timeoutMs });
+  const secret = deps.config.secret;
+  if (secret === undefined) throw new MidasCloudError('CONFIG_INVALID', 'configuration: MIDAS_API is v2, so Midas v1 cannot be called', { field: 'MIDAS_API' });
+  return callMidas(deps.cloud, op, params, { env: deps.config.env, secret, timeoutMs });
 }

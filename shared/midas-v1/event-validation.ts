@@ -125,3 +125,31 @@ export function validateEvent(op: OperationName, event: unknown): Record<string,
   }
   return out;
 }
+
+/**
+ * A 2.0 `cancelPay`: the pay's `billNo`, and optionally `amount` (a partial refund, which then
+ * needs its own `idempotencyKey` so that a repeat is the same refund).
+ */
+export function validateRefundEvent(event: unknown): { billNo: string; amount?: number; idempotencyKey?: string } {
+  const record = requestFields(event);
+  const rules: Record<string, FieldRule> = { billNo: RULES.bill_no!, amount: coins(), [IDEMPOTENCY_KEY_FIELD]: IDEMPOTENCY_KEY_RULE };
+  for (const key of Object.keys(record)) {
+    if (!(key in rules)) throw new MidasCloudError('VALIDATION_FAILED', `${key} is not a field of this request`, { field: key });
+  }
+  for (const [field, rule] of Object.entries(rules)) {
+    const v = record[field];
+    if (v === undefined) {
+      if (field === 'billNo') throw new MidasCloudError('VALIDATION_FAILED', 'billNo is required', { field });
+      continue;
+    }
+    if (!rule.check(v)) throw new MidasCloudError('VALIDATION_FAILED', `${field} must be ${rule.expect}`, { field });
+  }
+  if (record.amount !== undefined && record[IDEMPOTENCY_KEY_FIELD] === undefined) {
+    throw new MidasCloudError('VALIDATION_FAILED', `a partial refund (amount) needs an ${IDEMPOTENCY_KEY_FIELD}, so that repeating it is safe`, { field: IDEMPOTENCY_KEY_FIELD });
+  }
+  return {
+    billNo: record.billNo as string,
+    ...(record.amount !== undefined && { amount: record.amount as number }),
+    ...(record[IDEMPOTENCY_KEY_FIELD] !== undefined && { idempotencyKey: record[IDEMPOTENCY_KEY_FIELD] as string }),
+  };
+}

@@ -31,11 +31,26 @@ export function loadCommonConfig(env: Env = process.env): CommonConfig {
   return { env: rawEnv, offerId, defaultZoneId, ...(appId !== undefined && { appId }) };
 }
 
+/** What the coin functions need to call the 2.0 server APIs (MIDAS_API=v2). */
+export interface V2ServerConfig {
+  /** The Virtual Payment 2.0 AppKey of `env` (pay_sig). */
+  appKey: string;
+  /** The mini-game AppSecret (stable_token). */
+  appSecret: string;
+  apiBaseUrl: string;
+  /** Where `login` keeps session_keys. */
+  sessions: { collection: string; maxAgeMs: number };
+}
+
 export interface MidasConfig {
   env: MidasEnv;
+  /** Which Midas generation the coin functions use: v1 cloud calls or the 2.0 server APIs. */
+  api: 'v1' | 'v2';
   offerId: string;
-  /** The Midas secret of `env` only: the other environment's secret is never loaded. */
-  secret: string;
+  /** v1: the Midas secret of `env` only (the other environment's secret is never loaded). */
+  secret?: string;
+  /** 2.0: AppKey, AppSecret, API host and the session store. */
+  v2?: V2ServerConfig;
   defaultZoneId: string;
   /** Used when the platform context has no APPID (timer triggers). */
   appId?: string;
@@ -61,9 +76,10 @@ export interface MidasConfig {
 /** Every variable this module reads, with what it means; the README's table follows this list. */
 export const CONFIG_VARIABLES = {
   MIDAS_ENV: '`sandbox` (default) or `production`: which Midas environment every call goes to',
-  MIDAS_OFFER_ID: 'the offer id Midas assigned to the game (digits); required',
-  MIDAS_SECRET: 'the production Midas secret (AppKey of the live environment); required when MIDAS_ENV=production',
-  MIDAS_SANDBOX_SECRET: 'the sandbox Midas secret; required when MIDAS_ENV=sandbox',
+  MIDAS_API: '`v1` (default): Midas v1 cloud calls; `v2`: the Virtual Payment 2.0 server APIs (/wxa/game/*)',
+  MIDAS_OFFER_ID: 'the offer id Midas assigned to the game (digits; the 2.0 offer id with MIDAS_API=v2); required',
+  MIDAS_SECRET: 'the production Midas secret (AppKey of the live environment); required when MIDAS_ENV=production and MIDAS_API=v1',
+  MIDAS_SANDBOX_SECRET: 'the sandbox Midas secret; required when MIDAS_ENV=sandbox and MIDAS_API=v1',
   MIDAS_ZONE_ID: 'zone used when a request names none (default `1`)',
   MIDAS_APPID: 'the mini-game appid, used only when the platform context has none (timer triggers)',
   MIDAS_OPERATOR_OPENIDS: 'comma-separated openids allowed to call `present` from a client',
@@ -83,8 +99,16 @@ export const CONFIG_VARIABLES = {
  */
 export function loadConfig(env: Env = process.env): MidasConfig {
   const common = loadCommonConfig(env);
-  const secretVar = common.env === 'production' ? 'MIDAS_SECRET' : 'MIDAS_SANDBOX_SECRET';
-  const secret = readSecret(env, secretVar, `needed because MIDAS_ENV=${common.env}`);
+  const api = read(env, 'MIDAS_API') ?? 'v1';
+  if (api !== 'v1' && api !== 'v2') fail('MIDAS_API', 'must be `v1` or `v2`');
+  let generation: { secret: string } | { v2: V2ServerConfig };
+  if (api === 'v1') {
+    const secretVar = common.env === 'production' ? 'MIDAS_SECRET' : 'MIDAS_SANDBOX_SECRET';
+    generation = { secret: readSecret(env, secretVar, `needed because MIDAS_ENV=${common.env}`) };
+  } else {
+    const keyVar = common.env === 'production' ? 'MIDAS_APPKEY' : 'MIDAS_SANDBOX_APPKEY';
+    generation = { v2: loadV2ServerConfig(env, keyVar, common.env) };
+  }
 
   const operators = (read(env, 'MIDAS_OPERATOR_OPENIDS') ?? '')
     .split(',')
@@ -107,7 +131,8 @@ export function loadConfig(env: Env = process.env): MidasConfig {
 
   return {
     ...common,
-    secret,
+    api,
+    ...generation,
     operatorOpenids: new Set(operators),
     callTimeoutMs,
     timeBudgetMs,
@@ -116,4 +141,18 @@ export function loadConfig(env: Env = process.env): MidasConfig {
     reconcilePayPolicy: policy,
     maxClockSkewMs,
   };
+}
+
+const COLLECTION = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The 2.0 server settings; WX_API_BASE_URL, MIDAS_SESSIONS_COLLECTION and WX_SESSION_MAX_AGE_MS are shared with login. */
+function loadV2ServerConfig(env: Env, keyVar: string, midasEnv: MidasEnv): V2ServerConfig {
+  const appKey = readSecret(env, keyVar, `needed because MIDAS_API=v2 and MIDAS_ENV=${midasEnv}`);
+  const appSecret = readSecret(env, 'WX_APP_SECRET', 'needed because MIDAS_API=v2 (the access_token)');
+  const apiBaseUrl = (read(env, 'WX_API_BASE_URL') ?? 'https://api.weixin.qq.com').replace(/\/$/, '');
+  if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(apiBaseUrl)) fail('WX_API_BASE_URL', 'must be an http(s) URL without query');
+  const collection = read(env, 'MIDAS_SESSIONS_COLLECTION') ?? 'midas_sessions';
+  if (!COLLECTION.test(collection)) fail('MIDAS_SESSIONS_COLLECTION', 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
+  const maxAgeMs = millis(env, 'WX_SESSION_MAX_AGE_MS', 2 * 86_400_000, 60_000, 30 * 86_400_000);
+  return { appKey, appSecret, apiBaseUrl, sessions: { collection, maxAgeMs } };
 }

@@ -4,13 +4,14 @@
  * and keeps the newest per openid, server-side only; the other 2.0 functions read it here.
  */
 import type { Caller } from '../edge/caller';
-import { inCollection, isMissingCollection } from '../edge/collections';
+import { inCollection } from '../edge/collections';
 import { MidasCloudError } from '../edge/errors';
 import { httpGet, type HttpGet } from '../edge/http';
 import { fail } from '../edge/settings';
 import type { WxCloud } from '../edge/wx-server-sdk';
 import type { Catalogue } from './catalogue';
 import { bad, fieldsOf, storeError } from './fields';
+import { readSessionKey } from './session-store';
 import type { V2Config } from './settings';
 
 export interface V2Deps {
@@ -78,17 +79,7 @@ export async function login(event: unknown, deps: V2Deps): Promise<{ loggedIn: t
 }
 
 /** The player's newest session_key; SESSION_EXPIRED (asking for a login) when there is none or it is too old. */
-export async function sessionKeyOf(deps: V2Deps, openid: string): Promise<string> {
-  const db = deps.cloud.database();
-  let doc: { sessionKey?: unknown; updatedAt?: unknown } | undefined;
-  try {
-    const r = await db.collection(deps.config.sessionsCollection).where({ _id: openid }).limit(1).get();
-    doc = r.data[0];
-  } catch (e) {
-    if (!isMissingCollection(e)) throw storeError(e);
-  }
-  const relogin = 'log in again (wx.login, then the login function) and retry';
-  if (!doc || typeof doc.sessionKey !== 'string') throw new MidasCloudError('SESSION_EXPIRED', `no login on record for this player: ${relogin}`);
-  if ((deps.now ?? Date.now)() - Number(doc.updatedAt) > deps.config.sessionMaxAgeMs) throw new MidasCloudError('SESSION_EXPIRED', `the login is too old: ${relogin}`);
-  return doc.sessionKey;
+export function sessionKeyOf(deps: V2Deps, openid: string): Promise<string> {
+  const store = { collection: deps.config.sessionsCollection, maxAgeMs: deps.config.sessionMaxAgeMs };
+  return readSessionKey(deps.cloud, store, openid, (deps.now ?? Date.now)());
 }

@@ -14,6 +14,7 @@ import { FunctionRunner, type Player } from './runner';
 import { YSDK_PREFIX, YsdkEmulator } from './ysdk';
 import { catalogue } from '../../shared/virtual-payment/catalogue';
 import { WechatClientEmulator } from './wechat-client';
+import { WxaGameBackend } from './wxa-game';
 
 export interface LocalCloudOptions {
   port?: number;
@@ -21,6 +22,8 @@ export interface LocalCloudOptions {
   app?: Partial<MidasApp>;
   /** The Midas environment the functions are configured for (MIDAS_ENV). */
   midasEnv?: MidasEnv;
+  /** The Midas generation the coin functions use (MIDAS_API); where coins bought on the sheet land. */
+  midasApi?: 'v1' | 'v2';
   /** Extra function configuration. */
   functionEnv?: Record<string, string>;
   functionsDir?: string;
@@ -40,6 +43,9 @@ export class LocalCloud {
   readonly ysdk: YsdkEmulator;
   /** wx.login, jscode2session and the payment sheet of the WeChat client. */
   readonly wechat: WechatClientEmulator;
+  /** The Virtual Payment 2.0 server APIs: stable_token, /wxa/game/*, checksession. */
+  readonly wxa: WxaGameBackend;
+  readonly midasApi: 'v1' | 'v2';
   readonly gateway: Gateway;
   readonly runner: FunctionRunner;
   readonly app: MidasApp;
@@ -47,8 +53,10 @@ export class LocalCloud {
   /** The configuration every function instance gets (what an operator sets in the console). */
   readonly functionEnv: Record<string, string>;
 
-  private constructor(opts: LocalCloudOptions, gateway: Gateway, backend: MidasBackend, database: CloudDatabase, app: MidasApp, ysdk: YsdkEmulator, wechat: WechatClientEmulator) {
+  private constructor(opts: LocalCloudOptions, gateway: Gateway, backend: MidasBackend, database: CloudDatabase, app: MidasApp, ysdk: YsdkEmulator, wechat: WechatClientEmulator, wxa: WxaGameBackend) {
     this.backend = backend;
+    this.wxa = wxa;
+    this.midasApi = opts.midasApi ?? 'v1';
     this.database = database;
     this.ysdk = ysdk;
     this.wechat = wechat;
@@ -57,6 +65,7 @@ export class LocalCloud {
     this.envId = opts.envId ?? 'local-env';
     this.functionEnv = {
       MIDAS_ENV: opts.midasEnv ?? 'sandbox',
+      MIDAS_API: opts.midasApi ?? 'v1',
       MIDAS_OFFER_ID: app.offerId,
       MIDAS_SECRET: app.secrets.production,
       MIDAS_SANDBOX_SECRET: app.secrets.sandbox,
@@ -99,8 +108,9 @@ export class LocalCloud {
       coinPriceFen: cat.coinPriceFen,
       released: false,
     });
-    // Coins bought on the sheet land in the player's Midas account, as a top-up does.
-    wechat.onCoinsPaid = (openid, env, coins) => backend.topUp({ env, openid }, coins);
+    const wxa = new WxaGameBackend({ appid: app.appid, appSecret: wechat.app.appSecret, offerId: app.offerId, appKeys: wechat.app.appKeys }, wechat);
+    // Coins bought on the sheet land in the player's account of the generation in use, as a top-up does.
+    wechat.onCoinsPaid = (openid, env, coins) => (opts.midasApi === 'v2' ? wxa.topUp(env, openid, coins) : backend.topUp({ env, openid }, coins));
     const database = new CloudDatabase(opts.dataDir && path.join(opts.dataDir, 'database'));
     if (opts.dataDir) backend.persistTo(path.join(opts.dataDir, 'midas-accounts.json'));
     await database.open();
@@ -119,7 +129,7 @@ export class LocalCloud {
       extraRoutes: (req, body, res) => (cloud ? cloud.serveClientRoutes(req, body, res) : Promise.resolve(false)),
     });
     await gateway.start();
-    cloud = new LocalCloud(opts, gateway, backend, database, app, ysdk, wechat);
+    cloud = new LocalCloud(opts, gateway, backend, database, app, ysdk, wechat, wxa);
     return cloud;
   }
 
@@ -133,8 +143,20 @@ export class LocalCloud {
     return this.runner.invoke(name, data, p, functionEnv ? { functionEnv } : {});
   }
 
+  /** A scripted Midas fault, for v1 and 2.0 alike. */
   injectFault(rule: FaultRule): void {
     this.backend.injectFault(rule);
+    this.wxa.injectFault(rule);
+  }
+
+  clearFaults(): void {
+    this.backend.clearFaults();
+    this.wxa.clearFaults();
+  }
+
+  /** A player's coins in the generation in use. */
+  balanceOf(openid: string, env: MidasEnv = this.functionEnv.MIDAS_ENV as MidasEnv, zoneId = '1'): number {
+    return this.midasApi === 'v2' ? this.wxa.balance(env, openid, zoneId) : this.backend.balance({ env, openid, zoneId });
   }
 
   async close(): Promise<void> {
@@ -166,6 +188,27 @@ export class LocalCloud {
         return {};
       }
     };
+    if (req.method === 'POST' && url.pathname === '/cgi-bin/stable_token') {
+      const a = this.wxa.stableToken(body.toString('utf8'));
+      res.writeHead(a.status, { 'content-type': 'application/json' });
+      res.end(a.body);
+      return true;
+    }
+    if (req.method === 'POST' && url.pathname.startsWith('/wxa/game/')) {
+      // The bytes as received: pay_sig and signature are checked over them.
+      const a = await this.wxa.handle(url.pathname, url.searchParams, body.toString('utf8'));
+      if (a) {
+        res.writeHead(a.status, { 'content-type': 'application/json' });
+        res.end(a.body);
+        return true;
+      }
+    }
+    if (req.method === 'GET' && url.pathname === '/wxa/checksession') {
+      const a = this.wxa.checkSession(url.searchParams);
+      res.writeHead(a.status, { 'content-type': 'application/json' });
+      res.end(a.body);
+      return true;
+    }
     if (req.method === 'GET' && url.pathname === '/sns/jscode2session') {
       sendJson(res, 200, this.wechat.jscode2session(url.searchParams));
       return true;
@@ -212,8 +255,9 @@ export class LocalCloud {
         return true;
       }
       const midasEnv = env ?? (this.functionEnv.MIDAS_ENV as MidasEnv);
-      this.backend.topUp({ env: midasEnv, openid, ...(zoneId && { zoneId }) }, coins);
-      sendJson(res, 200, { balance: this.backend.balance({ env: midasEnv, openid, ...(zoneId && { zoneId }) }) });
+      if (this.midasApi === 'v2') this.wxa.topUp(midasEnv, openid, coins, zoneId ?? '1');
+      else this.backend.topUp({ env: midasEnv, openid, ...(zoneId && { zoneId }) }, coins);
+      sendJson(res, 200, { balance: this.balanceOf(openid, midasEnv, zoneId ?? '1') });
       return true;
     }
     if (req.method === 'POST' && url.pathname === '/__emulator/ysdk/login') {
@@ -236,7 +280,7 @@ export class LocalCloud {
       return true;
     }
     if (req.method === 'POST' && url.pathname === '/__emulator/faults') {
-      this.backend.injectFault(json() as unknown as FaultRule);
+      this.injectFault(json() as unknown as FaultRule);
       sendJson(res, 200, { ok: true });
       return true;
     }

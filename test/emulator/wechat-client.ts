@@ -40,6 +40,8 @@ export interface PaidOrder {
   productId?: string;
   quantity: number;
   totalFen: number;
+  /** Unix ms of the payment. */
+  paidAt: number;
 }
 
 const CODE_TTL_MS = 5 * 60 * 1000;
@@ -143,6 +145,7 @@ export class WechatClientEmulator {
       ...(mode === 'goods' && { productId: String(data.productId) }),
       quantity: quantity as number,
       totalFen,
+      paidAt: Date.now(),
     });
     if (mode === 'game') this.onCoinsPaid?.(openid, env, quantity as number);
     return this.answer(method, 0, '');
