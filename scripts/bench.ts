@@ -93,6 +93,7 @@ function playerFor(op: OperationName) {
   return op === 'present' ? { source: 'scf' } : { openid: PLAYER };
 }
 
+/** Cold and warm samples of `op`, the two clouds interleaved run by run. */
 async function measure(cloud: LocalCloud, bareCloud: LocalCloud, op: OperationName) {
   const cold = { ours: [] as number[], bare: [] as number[] };
   for (let i = 0; i < COLD_RUNS; i++) {
@@ -187,6 +188,20 @@ async function main(): Promise<void> {
     const bare = await rate(bareCloud);
     console.log(`  ${String(clients).padStart(7)}   ${ours.toFixed(0).padStart(11)}   ${bare.toFixed(0).padStart(8)}`);
   }
+
+  // The same functions on Virtual Payment 2.0 (MIDAS_API=v2, /wxa/game/* over HTTP to the local
+  // cloud) beside v1 (cloud calls), both ours, interleaved.
+  const v2cloud = await LocalCloud.start({ midasApi: 'v2' });
+  await v2cloud.invoke('login', { code: v2cloud.wechat.wxLogin(PLAYER) }, { openid: PLAYER });
+  v2cloud.wxa.topUp('sandbox', PLAYER, 10_000_000);
+  console.log('\nMidas v1 (cloud calls) vs Virtual Payment 2.0 (MIDAS_API=v2, HTTPS /wxa/game/*), our functions (ms, medians)');
+  console.log('  function       v1 cold     2.0 cold |    v1 warm    2.0 warm');
+  for (const op of OPERATION_NAMES) {
+    const { cold, warm } = await measure(cloud, v2cloud, op);
+    console.log(`  ${op.padEnd(11)} ${fmt(stats(cold.ours).median)}   ${fmt(stats(cold.bare).median)}  | ${fmt(stats(warm.ours).median)}    ${fmt(stats(warm.bare).median)}`);
+  }
+  console.log('  (2.0 cold includes the stable_token fetch and the session_key read; warm calls reuse the token)');
+  await v2cloud.close();
 
   // Bundled vs installed wx-server-sdk, for the deployment decision (README).
   const extDir = path.join(OUT, 'external');
