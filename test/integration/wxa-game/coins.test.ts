@@ -175,6 +175,31 @@ describe('the local cloud checks what WeChat checks', () => {
   });
 });
 
+describe('checksession and a balance too low', () => {
+  test('checksession answers 0 for the current session_key and 87009 for an older one', async () => {
+    const openid = await player(0);
+    const old = cloud().wechat.currentSessionKey(openid)!;
+    const tokenBody = JSON.stringify({ grant_type: 'client_credential', appid: cloud().app.appid, secret: cloud().functionEnv.WX_APP_SECRET, force_refresh: false });
+    const token = (JSON.parse(cloud().wxa.stableToken(tokenBody).body) as { access_token: string }).access_token;
+    const check = async (key: string) => {
+      const q = new URLSearchParams({ access_token: token, openid, signature: userSignature('', key), sig_method: 'hmac_sha256' });
+      return ((await (await fetch(`${cloud().url}/wxa/checksession?${q}`)).json()) as { errcode: number }).errcode;
+    };
+    expect(await check(old)).toBe(0);
+    await login(openid);
+    expect(await check(old)).toBe(87009);
+    expect(await check(cloud().wechat.currentSessionKey(openid)!)).toBe(0);
+  });
+
+  test('a pay above the balance is INSUFFICIENT_BALANCE (90013), and nothing moves', async () => {
+    const openid = await player(5);
+    const r = await call(cloud(), 'pay', { amt: 10 }, { openid });
+    expect(r).toMatchObject({ ok: false, error: { code: 'INSUFFICIENT_BALANCE', message: 'the balance is too low' } });
+    expect(cloud().wxa.journal.filter((j) => j.body.openid === openid && j.op === 'pay').map((j) => j.errcode)).toEqual([90013]);
+    expect(balance(openid)).toBe(5);
+  });
+});
+
 describe('refunds: each its own bill, partial, never more than the pay', () => {
   test('partial refunds add up to the pay and no further; a repeated refund is the same refund', async () => {
     const openid = await player(100);
