@@ -34,12 +34,13 @@ type Log = (line: string) => void;
  * @example
  * export const main = createMain('pay', cloud, (event, ctx) => placeOrder('pay', event, deps(ctx)));
  */
-export function createMain(name: string, cloud: WxCloud, run: Runner, log: Log = (l) => console.error(l)) {
+export function createMain(name: string, cloud: WxCloud, run: Runner, log: Log = (l) => console.error(l), raw?: RawReply) {
   const logEntry = (entry: Record<string, unknown>) => log(JSON.stringify({ fn: name, ...entry }));
-  return async function main(event: unknown): Promise<FunctionResponse<unknown>> {
+  return async function main(event: unknown): Promise<unknown> {
     try {
       const caller = callerFromContext(cloud.getWXContext());
-      return { ok: true, data: await run(event, { cloud, caller, log: logEntry }) };
+      const data = await run(event, { cloud, caller, log: logEntry });
+      return raw ? data : { ok: true, data };
     } catch (e) {
       const error = toClientError(e);
       // Codes, fields and bill numbers only: never a secret, a signature or an upstream message.
@@ -53,9 +54,14 @@ export function createMain(name: string, cloud: WxCloud, run: Runner, log: Log =
         entry.unexpected = e instanceof Error ? e.name : typeof e;
       }
       logEntry(entry);
-      return { ok: false, error };
+      return raw ? raw.onError(error, event) : { ok: false, error };
     }
   };
+}
+
+/** A function that answers in another's format (a WeChat push reply, an HTTP response): what a failure becomes. */
+export interface RawReply {
+  onError: (error: ClientError, event: unknown) => unknown;
 }
 
 /** A timer trigger of config.json (a 7-field cron). */
@@ -87,6 +93,8 @@ export interface FunctionDefinition<S> {
   /** The openapi names it calls; the build grants exactly these in config.json. */
   openapi?: readonly string[];
   triggers?: readonly TimerTrigger[];
+  /** Answer what `run` returns as is (not `{ok, data}`), and failures as `onError` says. */
+  raw?: RawReply;
   run: (event: unknown, ctx: FunctionContext<S>) => Promise<unknown>;
 }
 
@@ -123,9 +131,9 @@ export function configJson(m: FunctionManifest): { permissions: { openapi: strin
  * @example
  * export const { main, manifest } = defineFunction({ name: 'pay', settings: loadConfig, openapi: ['midas.pay', 'midas.paySandbox'], run });
  */
-export function defineFunction<S>(def: FunctionDefinition<S>): { main: (event: unknown) => Promise<FunctionResponse<unknown>>; manifest: FunctionManifest } {
+export function defineFunction<S>(def: FunctionDefinition<S>): { main: (event: unknown) => Promise<unknown>; manifest: FunctionManifest } {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const cloud = require('wx-server-sdk') as WxCloud;
   cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV });
-  return { main: createMain(def.name, cloud, runnerOf(def)), manifest: manifestOf(def as FunctionDefinition<unknown>) };
+  return { main: createMain(def.name, cloud, runnerOf(def), undefined, def.raw), manifest: manifestOf(def as FunctionDefinition<unknown>) };
 }

@@ -20,6 +20,8 @@ export interface WxDatabase {
     lt(value: number): unknown;
     lte(value: number): unknown;
     inc(n: number): unknown;
+    exists(b: boolean): unknown;
+    push(values: unknown[]): unknown;
     /** Replaces the field whole (a plain object would be merged key by key). */
     set(value: unknown): unknown;
   };

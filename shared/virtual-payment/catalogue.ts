@@ -10,8 +10,10 @@ export interface Product {
   name: string;
   /** Unit price in fen (1/100 CNY), as configured in the Virtual Payment 2.0 console. */
   priceFen: number;
-  /** What the game grants for one unit; opaque to this project. */
-  grants: Record<string, unknown>;
+  /** What one unit adds to the player's inventory: counter name → whole number. */
+  grants: Record<string, number>;
+  /** Whether a refund takes the grants back (otherwise a refund is flagged for an operator). */
+  revocable: boolean;
 }
 
 export interface Catalogue {
@@ -39,7 +41,11 @@ export function parseCatalogue(doc: unknown): Catalogue {
     if (typeof p.name !== 'string' || p.name.length === 0 || p.name.length > 64) throw new Error(`${where}.name must be 1 to 64 characters`);
     if (!Number.isSafeInteger(p.priceFen) || (p.priceFen as number) <= 0) throw new Error(`${where}.priceFen must be a positive whole number of fen`);
     if (typeof p.grants !== 'object' || p.grants === null || Array.isArray(p.grants)) throw new Error(`${where}.grants must be an object`);
-    products.set(p.productId, { productId: p.productId, name: p.name, priceFen: p.priceFen as number, grants: p.grants });
+    for (const [k, n] of Object.entries(p.grants)) {
+      if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(k) || !Number.isSafeInteger(n) || (n as number) < 1) throw new Error(`${where}.grants.${k} must be a counter name with a whole number of at least 1`);
+    }
+    if (p.revocable !== undefined && typeof p.revocable !== 'boolean') throw new Error(`${where}.revocable must be true or false`);
+    products.set(p.productId, { productId: p.productId, name: p.name, priceFen: p.priceFen as number, grants: p.grants as Record<string, number>, revocable: p.revocable ?? false });
   });
   return { coinPriceFen: d.coinPriceFen as number, products };
 }

@@ -15,6 +15,9 @@ import { YSDK_PREFIX, YsdkEmulator } from './ysdk';
 import { catalogue } from '../../shared/virtual-payment/catalogue';
 import { WechatClientEmulator } from './wechat-client';
 import { WxaGameBackend } from './wxa-game';
+import { PushSender, type PushFault } from './push-sender';
+import type { PaidOrder } from './wechat-client';
+import { existsSync } from 'fs';
 
 export interface LocalCloudOptions {
   port?: number;
@@ -29,6 +32,8 @@ export interface LocalCloudOptions {
   functionsDir?: string;
   /** Where the cloud database and the Midas accounts persist; in memory when left out. */
   dataDir?: string;
+  /** WeChat's push retry schedule is multiplied by this (default 0.001: 15 s become 15 ms). */
+  pushTimeScale?: number;
 }
 
 /** A fresh random secret per run: the emulator and the functions share it through configuration only. */
@@ -46,6 +51,8 @@ export class LocalCloud {
   /** The Virtual Payment 2.0 server APIs: stable_token, /wxa/game/*, checksession. */
   readonly wxa: WxaGameBackend;
   readonly midasApi: 'v1' | 'v2';
+  /** Virtual-payment pushes to the game's `paymentNotify`. */
+  readonly pushes: PushSender;
   readonly gateway: Gateway;
   readonly runner: FunctionRunner;
   readonly app: MidasApp;
@@ -79,6 +86,8 @@ export class LocalCloud {
       MIDAS_SANDBOX_APPKEY: wechat.app.appKeys.sandbox,
       WX_APP_SECRET: wechat.app.appSecret,
       WX_API_BASE_URL: gateway.url,
+      WX_PUSH_TOKEN: randomBytes(12).toString('hex'),
+      WX_PUSH_AES_KEY: randomBytes(32).toString('base64').slice(0, 43),
       ...opts.functionEnv,
     };
     this.runner = new FunctionRunner({
@@ -86,6 +95,54 @@ export class LocalCloud {
       gatewayUrl: gateway.url,
       envId: this.envId,
       functionEnv: this.functionEnv,
+    });
+    this.pushes = new PushSender({
+      appid: app.appid,
+      appKeys: wechat.app.appKeys,
+      timeScale: opts.pushTimeScale ?? 0.001,
+      // The cloud's message-push route: the event is the push, the answer the reply.
+      deliver: async (envelope) => {
+        const r = await this.runner.invoke('paymentNotify', envelope, { appid: app.appid, source: 'wx_push' });
+        return r.error ? { error: r.error.message } : r.result;
+      },
+    });
+    this.pushes.enabled = existsSync(path.join(opts.functionsDir ?? FUNCTIONS_DIR, 'paymentNotify', 'index.js'));
+    wechat.onPaid = (order) => this.pushPaid(order);
+  }
+
+  /** The push WeChat sends for a paid client order. */
+  pushPaid(order: PaidOrder) {
+    const Env = order.env === 'production' ? 0 : 1;
+    const WeChatPayInfo = { MchOrderNo: `mch${order.outTradeNo}`, TransactionId: `local${order.outTradeNo}` };
+    if (order.mode === 'goods') {
+      return this.pushes.push('minigame_game_pay_goods_deliver_notify', {
+        OpenId: order.openid,
+        Env,
+        OutTradeNo: order.outTradeNo,
+        WeChatPayInfo,
+        GoodsInfo: { ProductId: order.productId, Quantity: order.quantity, ZoneId: order.zoneId, OrigPrice: order.totalFen, ActualPrice: order.totalFen, Attach: order.attach ?? '', OrderSource: 1 },
+      });
+    }
+    return this.pushes.push('minigame_coin_deliver_completed', {
+      OpenId: order.openid,
+      OutTradeNo: order.outTradeNo,
+      WeChatPayInfo,
+      Env,
+      CoinInfo: { ZoneId: order.zoneId, ActualPrice: order.totalFen, BuyQuantity: order.quantity, OrigPrice: order.totalFen },
+    });
+  }
+
+  /** WeChat refunds a paid client order (the MP console or its API) and pushes the refund. */
+  refundClientOrder(outTradeNo: string) {
+    const order = this.wechat.paid.get(outTradeNo);
+    if (!order) throw new Error(`no paid client order ${outTradeNo}`);
+    return this.pushes.push('minigame_pay_refund_succ_notify', {
+      RefundId: `refund${outTradeNo}`,
+      RefundAmount: order.totalFen,
+      RefundSource: 2,
+      Env: order.env === 'production' ? 0 : 1,
+      OutTradeNo: outTradeNo,
+      WeChatPayInfo: { MchOrderNo: `mch${outTradeNo}`, TransactionId: `local${outTradeNo}` },
     });
   }
 
@@ -108,6 +165,7 @@ export class LocalCloud {
       coinPriceFen: cat.coinPriceFen,
       released: false,
     });
+    // (wechat.onPaid is set by the constructor, once the runner exists)
     const wxa = new WxaGameBackend({ appid: app.appid, appSecret: wechat.app.appSecret, offerId: app.offerId, appKeys: wechat.app.appKeys }, wechat);
     // Coins bought on the sheet land in the player's account of the generation in use, as a top-up does.
     wechat.onCoinsPaid = (openid, env, coins) => (opts.midasApi === 'v2' ? wxa.topUp(env, openid, coins) : backend.topUp({ env, openid }, coins));
@@ -160,6 +218,7 @@ export class LocalCloud {
   }
 
   async close(): Promise<void> {
+    this.pushes.stop();
     await this.runner.close();
     await this.gateway.close();
     await this.database.close();
@@ -188,6 +247,63 @@ export class LocalCloud {
         return {};
       }
     };
+    const fnHttp = /^\/http\/([A-Za-z0-9_-]+)$/.exec(url.pathname);
+    if (fnHttp) {
+      // CloudBase's HTTP access service: the request as an API-gateway event, the answer as its response.
+      const event = {
+        httpMethod: req.method ?? 'GET',
+        path: url.pathname,
+        headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
+        queryStringParameters: Object.fromEntries(url.searchParams),
+        body: body.toString('utf8'),
+        isBase64Encoded: false,
+      };
+      const r = await this.runner.invoke(fnHttp[1]!, event, { appid: this.app.appid, source: 'tcb_http' });
+      const out = (r.result ?? {}) as { statusCode?: number; headers?: Record<string, string>; body?: string };
+      res.writeHead(r.error ? 502 : (out.statusCode ?? 200), out.headers ?? { 'content-type': 'text/plain' });
+      res.end(r.error ? r.error.message : (out.body ?? ''));
+      return true;
+    }
+    if (url.pathname.startsWith('/__emulator/pushes')) {
+      if (req.method === 'GET' && url.pathname === '/__emulator/pushes') {
+        sendJson(res, 200, { pushes: this.pushes.pushes.map(({ envelope: _e, ...p }) => p) });
+        return true;
+      }
+      if (req.method === 'POST' && url.pathname === '/__emulator/pushes/faults') {
+        const { fault, times } = json() as { fault?: PushFault; times?: number };
+        try {
+          this.pushes.injectFault(fault as PushFault, typeof times === 'number' ? times : 1);
+          sendJson(res, 200, { ok: true });
+        } catch (e) {
+          sendJson(res, 400, { error: (e as Error).message });
+        }
+        return true;
+      }
+      if (req.method === 'POST' && url.pathname === '/__emulator/pushes/replay') {
+        const { id } = json() as { id?: string };
+        try {
+          sendJson(res, 200, { reply: await this.pushes.replay(String(id)) });
+        } catch (e) {
+          sendJson(res, 404, { error: (e as Error).message });
+        }
+        return true;
+      }
+      if (req.method === 'POST' && url.pathname === '/__emulator/pushes/mock') {
+        const { event } = json() as { event?: string };
+        const rec = this.pushes.push(event ?? 'minigame_game_pay_goods_deliver_notify', { OpenId: 'oMockOpenid', Env: 1, OutTradeNo: 'mockOutTradeNo', GoodsInfo: { ProductId: 'mock', Quantity: 1, ZoneId: '1', OrigPrice: 1, ActualPrice: 1, Attach: '', OrderSource: 1 } }, true);
+        sendJson(res, 200, { id: rec.id });
+        return true;
+      }
+    }
+    if (req.method === 'POST' && url.pathname === '/__emulator/refund') {
+      const { outTradeNo } = json() as { outTradeNo?: string };
+      try {
+        sendJson(res, 200, { id: this.refundClientOrder(String(outTradeNo)).id });
+      } catch (e) {
+        sendJson(res, 404, { error: (e as Error).message });
+      }
+      return true;
+    }
     if (req.method === 'POST' && url.pathname === '/cgi-bin/stable_token') {
       const a = this.wxa.stableToken(body.toString('utf8'));
       res.writeHead(a.status, { 'content-type': 'application/json' });

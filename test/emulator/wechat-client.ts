@@ -42,6 +42,9 @@ export interface PaidOrder {
   totalFen: number;
   /** Unix ms of the payment. */
   paidAt: number;
+  zoneId: string;
+  attach?: string;
+  unitPriceFen: number;
 }
 
 const CODE_TTL_MS = 5 * 60 * 1000;
@@ -56,6 +59,8 @@ export class WechatClientEmulator {
 
   /** Called with every coin purchase the sheet accepts (the local cloud credits the Midas account). */
   onCoinsPaid?: (openid: string, env: MidasEnv, coins: number) => void;
+  /** Called with every purchase the sheet accepts (the local cloud pushes it to the game's server). */
+  onPaid?: (order: PaidOrder) => void;
 
   constructor(readonly app: WechatApp) {}
 
@@ -146,8 +151,12 @@ export class WechatClientEmulator {
       quantity: quantity as number,
       totalFen,
       paidAt: Date.now(),
+      zoneId: String(data.zoneId ?? '1'),
+      ...(typeof data.attach === 'string' && { attach: data.attach }),
+      unitPriceFen: totalFen / (quantity as number),
     });
     if (mode === 'game') this.onCoinsPaid?.(openid, env, quantity as number);
+    this.onPaid?.(this.paid.get(outTradeNo)!);
     return this.answer(method, 0, '');
   }
 }

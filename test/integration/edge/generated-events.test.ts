@@ -34,6 +34,7 @@ const FIELDS: Record<string, string[]> = {
   signPayment: ['kind', 'productId', 'quantity', 'zoneId', 'attach'],
   catalogue: [],
   ysdkBalance: ['login', 'openid', 'openkey', 'pf', 'pfkey', 'zoneId', 'userIp', 'accountType', 'afterTopUp'],
+  myOrders: ['outTradeNo'],
 };
 
 /** Who calls: a player, or our own code for the trusted-only functions. */

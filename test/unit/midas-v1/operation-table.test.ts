@@ -62,7 +62,7 @@ function configJson(name: string): unknown {
 
 describe('function manifests (config.json written by the build from each index.ts)', () => {
   test('each op function is granted exactly its own op, production and sandbox', () => {
-    expect(readdirSync(FUNCTIONS_DIR).sort()).toEqual([...OPERATION_NAMES, 'reconcile', 'ysdkBalance', 'login', 'signPayment', 'catalogue'].sort());
+    expect(readdirSync(FUNCTIONS_DIR).sort()).toEqual([...OPERATION_NAMES, 'reconcile', 'ysdkBalance', 'login', 'signPayment', 'catalogue', 'paymentNotify', 'myOrders', 'deliveryReconcile'].sort());
     expect(configJson('cancelPay')).toEqual({ permissions: { openapi: ['midas.cancelPay', 'midas.cancelPaySandbox'] } });
     expect(configJson('present')).toEqual({ permissions: { openapi: ['midas.present', 'midas.presentSandbox'] } });
   });
@@ -75,7 +75,11 @@ describe('function manifests (config.json written by the build from each index.t
     expect((configJson('reconcile') as { triggers: { config: string }[] }).triggers[0]!.config.split(' ')).toHaveLength(7);
   });
 
-  test.each(['ysdkBalance', 'login', 'signPayment', 'catalogue'])('%s is granted no openapi at all', (name) => {
+  test.each(['ysdkBalance', 'login', 'signPayment', 'catalogue', 'paymentNotify', 'myOrders'])('%s is granted no openapi at all', (name) => {
     expect(configJson(name)).toEqual({ permissions: { openapi: [] } });
+  });
+
+  test('deliveryReconcile runs every minute on a 7-field cron timer', () => {
+    expect(configJson('deliveryReconcile')).toEqual({ permissions: { openapi: [] }, triggers: [{ name: 'deliveryReconcile', type: 'timer', config: '0 * * * * * *' }] });
   });
 });

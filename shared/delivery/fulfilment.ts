@@ -1,0 +1,424 @@
+/**
+ * Delivery of client orders (the ones `signPayment` records), exactly once:
+ *
+ *   PENDING ──paid (a verified push, or queryorderinfo)──▶ PAID ──grant──▶ DELIVERED
+ *      │                                                    │
+ *      └── unpaid past MIDAS_CLIENT_ORDER_TTL_MS ──▶ EXPIRED └── refund push ──▶ REFUNDED
+ *
+ * Each step is a conditional update on the order's state. The grant itself is one conditional
+ * write to the player's inventory that carries its own marker (`applied.<outTradeNo>`), so a
+ * repeated push, two copies at once or a crash between PAID and DELIVERED never grants twice and
+ * never zero times: whoever comes next finds PAID, grants (a no-op if it was applied) and moves on.
+ *
+ * A game with its own inventory passes its own {@link Fulfilment}; the rules it must keep are on
+ * the interface.
+ */
+import { inCollection, isMissingCollection } from '../edge/collections';
+import { MidasCloudError, isMidasCloudError } from '../edge/errors';
+import type { WxCloud } from '../edge/wx-server-sdk';
+import type { MidasEnv } from '../midas-v1/operation-table';
+import { catalogue as shippedCatalogue, type Catalogue } from '../virtual-payment/catalogue';
+import type { V2Deps } from '../wxa-game/coin-api';
+import { queryOrderInfo, type ClientOrderInfo } from '../wxa-game/query-order';
+import { payEventSigValid, pushKind, type Push } from './push';
+import type { DeliveryConfig } from './settings';
+
+export const CLIENT_ORDER_STATES = ['PENDING', 'PAID', 'DELIVERED', 'REFUNDED', 'EXPIRED'] as const;
+export type ClientOrderState = (typeof CLIENT_ORDER_STATES)[number];
+
+export interface ClientOrder {
+  /** The outTradeNo. */
+  _id: string;
+  openid: string;
+  kind: 'item' | 'coins';
+  productId?: string;
+  quantity: number;
+  unitPriceFen: number;
+  totalFen: number;
+  env: MidasEnv;
+  zoneId: string;
+  state: ClientOrderState;
+  createdAt: number;
+  updatedAt: number;
+  /** Every state change: when, and what told us (push, query, reconciler). */
+  history?: { state: ClientOrderState; at: number; via: string }[];
+  /** Set when something does not add up; an operator looks at flagged orders. */
+  flag?: { reason: string; at: number; details?: Record<string, unknown> };
+  /** `mall` and `recharge_center` orders are made outside the game and recorded from their push. */
+  source?: 'game' | 'mall' | 'recharge_center';
+}
+
+export interface FulfilmentContext {
+  cloud: WxCloud;
+  config: DeliveryConfig;
+  catalogue: Catalogue;
+  now: () => number;
+}
+
+/**
+ * What a paid order grants, and takes back after a refund. Both must be idempotent per order
+ * (`order._id`, the outTradeNo): make the change and its marker in one conditional write, so
+ * that doing it twice changes nothing and a crash leaves it done or not done, never half.
+ */
+export interface Fulfilment {
+  grant(order: ClientOrder, ctx: FulfilmentContext): Promise<void>;
+  /** `not_revocable` leaves the grant in place and the refund is flagged for an operator. */
+  revoke(order: ClientOrder, ctx: FulfilmentContext): Promise<'revoked' | 'not_revocable'>;
+}
+
+/** What one order grants by the catalogue: its product's counters × quantity; coins grant nothing here (Midas holds them). */
+export function grantsOf(order: ClientOrder, cat: Catalogue): Record<string, number> {
+  if (order.kind !== 'item' || order.productId === undefined) return {};
+  const product = cat.products.get(order.productId);
+  if (!product) throw new MidasCloudError('PRODUCT_NOT_FOUND', `no product ${order.productId} in the catalogue`);
+  return Object.fromEntries(Object.entries(product.grants).map(([k, n]) => [k, n * order.quantity]));
+}
+
+export function inventoryId(env: MidasEnv, openid: string): string {
+  return `${env}:${openid}`;
+}
+
+/** The default fulfilment: counters in `midas_inventory`, one document per player and environment. */
+export const inventoryFulfilment: Fulfilment = {
+  async grant(order, ctx) {
+    const db = ctx.cloud.database();
+    const _ = db.command;
+    const name = ctx.config.inventoryCollection;
+    const id = inventoryId(order.env, order.openid);
+    const grants = grantsOf(order, ctx.catalogue);
+    await inCollection(db, name, () => db.collection(name).add({ data: { _id: id, openid: order.openid, env: order.env, counters: {}, applied: {}, revoked: {} } })).catch(() => undefined);
+    const data: Record<string, unknown> = { [`applied.${order._id}`]: ctx.now() };
+    for (const [k, n] of Object.entries(grants)) data[`counters.${k}`] = _.inc(n);
+    // The grant and its marker in one conditional write: applied once, whoever comes.
+    await db.collection(name).where({ _id: id, [`applied.${order._id}`]: _.exists(false) }).update({ data });
+  },
+  async revoke(order, ctx) {
+    const product = order.productId === undefined ? undefined : ctx.catalogue.products.get(order.productId);
+    if (!product?.revocable) return 'not_revocable';
+    const db = ctx.cloud.database();
+    const _ = db.command;
+    const data: Record<string, unknown> = { [`revoked.${order._id}`]: ctx.now() };
+    for (const [k, n] of Object.entries(grantsOf(order, ctx.catalogue))) data[`counters.${k}`] = _.inc(-n);
+    await db
+      .collection(ctx.config.inventoryCollection)
+      .where({ _id: inventoryId(order.env, order.openid), [`applied.${order._id}`]: _.exists(true), [`revoked.${order._id}`]: _.exists(false) })
+      .update({ data });
+    return 'revoked';
+  },
+};
+
+export interface DeliveryDeps {
+  cloud: WxCloud;
+  config: DeliveryConfig;
+  fulfilment?: Fulfilment;
+  catalogue?: Catalogue;
+  now?: () => number;
+  log?: (entry: Record<string, unknown>) => void;
+  /** For queryorderinfo (tests may replace it). */
+  query?: (q: { openid: string; appid: string; outTradeNo: string; kind: 'coins' | 'item' }) => Promise<ClientOrderInfo>;
+  appid?: string;
+}
+
+function ctxOf(deps: DeliveryDeps): FulfilmentContext {
+  return { cloud: deps.cloud, config: deps.config, catalogue: deps.catalogue ?? shippedCatalogue(), now: deps.now ?? Date.now };
+}
+
+function orders(deps: DeliveryDeps) {
+  return deps.cloud.database().collection(deps.config.ordersCollection);
+}
+
+function storeError(e: unknown): MidasCloudError {
+  return new MidasCloudError('LEDGER_UNAVAILABLE', 'the cloud database is not available', { cause: e });
+}
+
+export async function getClientOrder(deps: DeliveryDeps, outTradeNo: string): Promise<ClientOrder | undefined> {
+  try {
+    const r = await orders(deps).where({ _id: outTradeNo }).limit(1).get();
+    return r.data[0] as ClientOrder | undefined;
+  } catch (e) {
+    if (isMissingCollection(e)) return undefined;
+    throw storeError(e);
+  }
+}
+
+/** Moves an order from one of `from` to `to`; true when this call made the change. */
+async function transition(deps: DeliveryDeps, id: string, from: readonly ClientOrderState[], to: ClientOrderState, via: string): Promise<boolean> {
+  const _ = deps.cloud.database().command;
+  const at = (deps.now ?? Date.now)();
+  const r = await orders(deps)
+    .where({ _id: id, state: _.in([...from]) })
+    .update({ data: { state: to, updatedAt: at, history: _.push([{ state: to, at, via }]) } });
+  return r.stats.updated === 1;
+}
+
+async function flag(deps: DeliveryDeps, order: ClientOrder, reason: string, details: Record<string, unknown>): Promise<void> {
+  const _ = deps.cloud.database().command;
+  const at = (deps.now ?? Date.now)();
+  await orders(deps).where({ _id: order._id, flag: _.exists(false) }).update({ data: { flag: _.set({ reason, at, details }), updatedAt: at } });
+  deps.log?.({ event: 'delivery_flagged', outTradeNo: order._id, reason, ...details });
+}
+
+/**
+ * Takes a paid order to DELIVERED (from PENDING, PAID, or an EXPIRED order that was paid after
+ * all): mark it paid, grant, mark it delivered. Safe to repeat and to run twice at once.
+ */
+export async function deliverPaid(deps: DeliveryDeps, order: ClientOrder, via: string): Promise<ClientOrder> {
+  if (order.state === 'PENDING' || order.state === 'EXPIRED') await transition(deps, order._id, ['PENDING', 'EXPIRED'], 'PAID', via);
+  let cur = (await getClientOrder(deps, order._id)) ?? order;
+  if (cur.state === 'PAID') {
+    await (deps.fulfilment ?? inventoryFulfilment).grant(cur, ctxOf(deps));
+    await transition(deps, cur._id, ['PAID'], 'DELIVERED', via);
+    cur = (await getClientOrder(deps, order._id)) ?? cur;
+    if (cur.state === 'DELIVERED') deps.log?.({ event: 'delivered', outTradeNo: cur._id, productId: cur.productId, quantity: cur.quantity, via });
+  }
+  return cur;
+}
+
+/** What a push says was bought, against the recorded order: the fields that differ. */
+export function mismatches(order: ClientOrder, kind: 'item' | 'coins', p: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const env: MidasEnv | undefined = p.Env === 0 ? 'production' : p.Env === 1 ? 'sandbox' : undefined;
+  if (p.OpenId !== order.openid) out.player = true;
+  if (env !== order.env) out.env = { push: p.Env, order: order.env };
+  if (kind !== order.kind) out.kind = { push: kind, order: order.kind };
+  const info = (kind === 'item' ? p.GoodsInfo : p.CoinInfo) as Record<string, unknown> | undefined;
+  if (!info || typeof info !== 'object') return { ...out, info: 'missing' };
+  if (kind === 'item') {
+    if (info.ProductId !== order.productId) out.productId = { push: info.ProductId, order: order.productId };
+    if (info.Quantity !== order.quantity) out.quantity = { push: info.Quantity, order: order.quantity };
+  } else if (info.BuyQuantity !== order.quantity) {
+    out.quantity = { push: info.BuyQuantity, order: order.quantity };
+  }
+  if (info.ZoneId !== undefined && String(info.ZoneId) !== order.zoneId) out.zoneId = { push: info.ZoneId, order: order.zoneId };
+  // OrigPrice is the price before any discount: the order's total (or, read per unit, its unit price).
+  if (info.OrigPrice !== order.totalFen && info.OrigPrice !== order.unitPriceFen) out.price = { push: info.OrigPrice, order: order.totalFen };
+  return out;
+}
+
+export type PushReply = { ErrCode: number; ErrMsg: string };
+export const SUCCESS: PushReply = { ErrCode: 0, ErrMsg: 'Success' };
+/** Anything but success makes WeChat send the push again later. */
+const RETRY = (why: string): PushReply => ({ ErrCode: 99999, ErrMsg: why });
+
+/** The fields each event's payload must have (checked for mock pushes too). */
+function shapeProblem(kind: string, p: Record<string, unknown>): string | undefined {
+  if (p.Env !== 0 && p.Env !== 1) return 'Env';
+  if (kind === 'refund') return typeof p.RefundId === 'string' || typeof p.RefundId === 'number' ? undefined : 'RefundId';
+  if (typeof p.OpenId !== 'string' || p.OpenId === '') return 'OpenId';
+  if (typeof p.OutTradeNo !== 'string' || p.OutTradeNo === '') return 'OutTradeNo';
+  if (kind === 'item' && (typeof p.GoodsInfo !== 'object' || p.GoodsInfo === null)) return 'GoodsInfo';
+  if ((kind === 'coins' || kind === 'rechargeCenter') && (typeof p.CoinInfo !== 'object' || p.CoinInfo === null)) return 'CoinInfo';
+  if (kind === 'coins') {
+    const c = p.CoinInfo as Record<string, unknown>;
+    if (typeof (c.ActualPrice ?? c.TotalPrice) !== 'number') return 'CoinInfo.ActualPrice';
+  }
+  return undefined;
+}
+
+/**
+ * Handles one push. `confirmUnsigned`: a push without PayEventSig is believed only once
+ * queryorderinfo says the order is paid. Answers SUCCESS for everything handled (a repeat is
+ * answered like the first) and RETRY when it should come again (e.g. before the order is recorded).
+ */
+export async function handlePush(push: Push, deps: DeliveryDeps): Promise<PushReply> {
+  const kind = pushKind(push.event);
+  const log = deps.log ?? (() => undefined);
+  if (!kind) {
+    log({ event: 'push_ignored', pushEvent: push.event });
+    return SUCCESS;
+  }
+  const p = push.payload;
+  const problem = shapeProblem(kind, p);
+  if (problem) {
+    log({ event: 'push_malformed', pushEvent: push.event, field: problem });
+    return { ErrCode: 99999, ErrMsg: `malformed payload: ${problem}` };
+  }
+  const env: MidasEnv = p.Env === 0 ? 'production' : 'sandbox';
+  if (push.signed) {
+    const appKey = deps.config.appKeys[env];
+    if (!appKey) {
+      log({ event: 'push_unverifiable', pushEvent: push.event, env, why: `no AppKey configured for ${env}` });
+      return RETRY('not configured');
+    }
+    if (!payEventSigValid(push, appKey)) {
+      log({ event: 'push_forged', pushEvent: push.event, outTradeNo: typeof p.OutTradeNo === 'string' ? p.OutTradeNo : undefined });
+      return { ErrCode: 99999, ErrMsg: 'PayEventSig does not match' };
+    }
+  }
+  if (push.isMock) {
+    log({ event: 'push_mock', pushEvent: push.event });
+    return SUCCESS;
+  }
+  if (kind === 'refund') return handleRefund(deps, p);
+  if (kind === 'rechargeCenter') {
+    // Coins bought in the recharge center are credited by Midas; there is nothing of ours to grant.
+    log({ event: 'recharge_center_coins', outTradeNo: p.OutTradeNo, env });
+    return SUCCESS;
+  }
+  const outTradeNo = String(p.OutTradeNo);
+  let order = await getClientOrder(deps, outTradeNo);
+  if (!order) {
+    const goods = p.GoodsInfo as Record<string, unknown> | undefined;
+    const fromMall = kind === 'item' && (outTradeNo.startsWith('_') || goods?.OrderSource === 2 || goods?.OrderSource === 3);
+    if (!fromMall) {
+      // Before signPayment's record exists (it is written before the sheet opens, so this is a
+      // race or a lost write): not now; WeChat sends it again.
+      log({ event: 'push_before_order', outTradeNo });
+      return RETRY('order not recorded yet');
+    }
+    order = await recordMallOrder(deps, outTradeNo, env, p);
+  }
+  const diff = mismatches(order, kind, p);
+  if (Object.keys(diff).length > 0) {
+    await flag(deps, order, 'push_mismatch', diff);
+    return SUCCESS; // sending it again would not change it: an operator decides
+  }
+  if (!push.signed) {
+    // Never trusted on its own: WeChat must say the order is paid.
+    const info = await confirmPaid(deps, order);
+    if (!info) return RETRY('not confirmed paid yet');
+  }
+  await deliverPaid(deps, order, push.signed ? 'push' : 'push+query');
+  return SUCCESS;
+}
+
+async function confirmPaid(deps: DeliveryDeps, order: ClientOrder): Promise<ClientOrderInfo | undefined> {
+  const appid = deps.appid ?? deps.config.midas.appId;
+  if (!appid) throw new MidasCloudError('CONFIG_INVALID', 'configuration: MIDAS_APPID is not set and the platform context has no APPID', { field: 'MIDAS_APPID' });
+  const query = deps.query ?? ((q) => queryOrderInfo({ cloud: deps.cloud, config: deps.config.midas, ...(deps.now && { now: deps.now }) } satisfies V2Deps, q));
+  try {
+    const info = await query({ openid: order.openid, appid, outTradeNo: order._id, kind: order.kind });
+    return info.paid ? info : undefined;
+  } catch (e) {
+    if (isMidasCloudError(e) && ['OUT_TRADE_NO_NOT_FOUND', 'SESSION_EXPIRED'].includes(e.code)) return undefined;
+    throw e;
+  }
+}
+
+async function recordMallOrder(deps: DeliveryDeps, outTradeNo: string, env: MidasEnv, p: Record<string, unknown>): Promise<ClientOrder> {
+  const g = p.GoodsInfo as Record<string, unknown>;
+  const product = ctxOf(deps).catalogue.products.get(String(g.ProductId));
+  const now = (deps.now ?? Date.now)();
+  const quantity = Number(g.Quantity);
+  const order: ClientOrder = {
+    _id: outTradeNo,
+    openid: String(p.OpenId),
+    kind: 'item',
+    productId: String(g.ProductId),
+    quantity,
+    unitPriceFen: product?.priceFen ?? 0,
+    totalFen: (product?.priceFen ?? 0) * quantity,
+    env,
+    zoneId: String(g.ZoneId ?? '1'),
+    state: 'PENDING',
+    createdAt: now,
+    updatedAt: now,
+    history: [{ state: 'PENDING', at: now, via: 'mall push' }],
+    source: 'mall',
+  };
+  const db = deps.cloud.database();
+  await inCollection(db, deps.config.ordersCollection, () => orders(deps).add({ data: { ...order } })).catch(() => undefined);
+  const stored = (await getClientOrder(deps, outTradeNo)) ?? order;
+  if (!product) await flag(deps, stored, 'unknown_product', { productId: g.ProductId });
+  return stored;
+}
+
+async function handleRefund(deps: DeliveryDeps, p: Record<string, unknown>): Promise<PushReply> {
+  const outTradeNo = typeof p.OutTradeNo === 'string' ? p.OutTradeNo : undefined;
+  const order = outTradeNo ? await getClientOrder(deps, outTradeNo) : undefined;
+  if (!order) {
+    deps.log?.({ event: 'refund_unmatched', refundId: String(p.RefundId), ...(outTradeNo && { outTradeNo }) });
+    return SUCCESS;
+  }
+  const wasDelivered = order.state === 'DELIVERED' || order.state === 'PAID';
+  await transition(deps, order._id, ['PENDING', 'PAID', 'DELIVERED', 'EXPIRED'], 'REFUNDED', 'refund push');
+  const now = (await getClientOrder(deps, order._id)) ?? order;
+  if (wasDelivered && now.state === 'REFUNDED') {
+    const r = await (deps.fulfilment ?? inventoryFulfilment).revoke(now, ctxOf(deps));
+    if (r === 'not_revocable') await flag(deps, now, 'refund_not_revocable', { refundId: String(p.RefundId), refundAmountFen: p.RefundAmount });
+    else deps.log?.({ event: 'revoked', outTradeNo: now._id });
+  }
+  return SUCCESS;
+}
+
+export interface DeliveryReconcileReport {
+  examined: number;
+  delivered: string[];
+  expired: string[];
+  waiting: string[];
+}
+
+/**
+ * Lost pushes: client orders still PENDING (or PAID, after a crash) that are old enough are
+ * checked with queryorderinfo; paid ones are delivered, and ones never paid within
+ * MIDAS_CLIENT_ORDER_TTL_MS end EXPIRED.
+ */
+export async function reconcileDeliveries(deps: DeliveryDeps, limit = 50): Promise<DeliveryReconcileReport> {
+  const _ = deps.cloud.database().command;
+  const now = (deps.now ?? Date.now)();
+  const report: DeliveryReconcileReport = { examined: 0, delivered: [], expired: [], waiting: [] };
+  let open: ClientOrder[];
+  try {
+    const r = await orders(deps)
+      .where({ env: deps.config.midas.env, state: _.in(['PENDING', 'PAID']), updatedAt: _.lt(now - deps.config.reconcileMinAgeMs) })
+      .orderBy('updatedAt', 'asc')
+      .limit(limit)
+      .get();
+    open = r.data as unknown as ClientOrder[];
+  } catch (e) {
+    if (isMissingCollection(e)) return report;
+    throw storeError(e);
+  }
+  for (const order of open) {
+    report.examined += 1;
+    if (order.flag) continue;
+    if (order.state === 'PAID') {
+      await deliverPaid(deps, order, 'reconciler');
+      report.delivered.push(order._id);
+      continue;
+    }
+    const info = await confirmPaid(deps, order);
+    if (info) {
+      await deliverPaid(deps, order, 'reconciler+query');
+      report.delivered.push(order._id);
+    } else if (now - order.createdAt > deps.config.clientOrderTtlMs) {
+      if (await transition(deps, order._id, ['PENDING'], 'EXPIRED', 'reconciler')) report.expired.push(order._id);
+    } else {
+      report.waiting.push(order._id);
+    }
+  }
+  return report;
+}
+
+/** A player's client orders and inventory, for the game (`myOrders`). */
+export async function ordersAndInventory(cloud: WxCloud, where: { ordersCollection: string; inventoryCollection: string }, openid: string, env: MidasEnv, outTradeNo?: string) {
+  const db = cloud.database();
+  let list: ClientOrder[] = [];
+  try {
+    const query: Record<string, unknown> = { openid, env, ...(outTradeNo !== undefined && { _id: outTradeNo }) };
+    list = (await db.collection(where.ordersCollection).where(query).orderBy('createdAt', 'desc').limit(50).get()).data as unknown as ClientOrder[];
+  } catch (e) {
+    if (!isMissingCollection(e)) throw storeError(e);
+  }
+  let counters: Record<string, number> = {};
+  try {
+    const inv = (await db.collection(where.inventoryCollection).where({ _id: inventoryId(env, openid) }).limit(1).get()).data[0] as { counters?: Record<string, number> } | undefined;
+    counters = inv?.counters ?? {};
+  } catch (e) {
+    if (!isMissingCollection(e)) throw storeError(e);
+  }
+  return {
+    orders: list.map((o) => ({
+      outTradeNo: o._id,
+      kind: o.kind,
+      ...(o.productId !== undefined && { productId: o.productId }),
+      quantity: o.quantity,
+      totalFen: o.totalFen,
+      state: o.state,
+      ...(o.flag && { flagged: true }),
+      createdAt: o.createdAt,
+      updatedAt: o.updatedAt,
+    })),
+    inventory: counters,
+  };
+}
