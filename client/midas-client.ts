@@ -7,13 +7,17 @@
  * @example
  * import { createMidasClient } from './midas-client';
  * const midas = createMidasClient(wx);
- * const { outTradeNo } = await midas.buyItem('sword_basic');   // grant it when your server sees it paid
+ * const item = await midas.buyItem('sword_basic');   // resolves once delivered (or "paid, delivery pending")
  * const coins = await midas.buyCoins(60);                       // waits until the coins have arrived
  */
 import type { ClientError } from '../shared/edge/errors';
 import type { FunctionResponse } from '../shared/edge/function';
 import type { CatalogueResponse } from '../shared/virtual-payment/catalogue';
 import type { SignPaymentRequest, SignPaymentResponse } from '../shared/virtual-payment/sign-payment';
+import type { ordersAndInventory } from '../shared/delivery/fulfilment';
+
+/** What `myOrders` answers: the player's client orders and inventory. */
+export type MyOrders = Awaited<ReturnType<typeof ordersAndInventory>>;
 
 /** The part of `wx` this helper uses; the real `wx` fits it. */
 export type MidasWx = Pick<WechatMinigame.Wx, 'login' | 'requestMidasPaymentGameItem' | 'requestMidasPayment'> & {
@@ -22,7 +26,10 @@ export type MidasWx = Pick<WechatMinigame.Wx, 'login' | 'requestMidasPaymentGame
 
 export interface MidasClientOptions {
   /** Names of the deployed functions, if you renamed them. */
-  functions?: Partial<Record<'login' | 'signPayment' | 'getBalance' | 'catalogue', string>>;
+  functions?: Partial<Record<'login' | 'signPayment' | 'getBalance' | 'catalogue' | 'myOrders', string>>;
+  /** After an item is paid: how often to ask whether it was delivered, and for how long (default 1 s, 10 s). */
+  deliveryPollMs?: number;
+  deliveryWaitMs?: number;
   /** After a coin top-up: how often to look at the balance, and for how long (SPEC §3: 15 s, 2 min). */
   pollIntervalMs?: number;
   pollMaxMs?: number;
@@ -61,7 +68,7 @@ export interface Balance {
 }
 
 export function createMidasClient(wx: MidasWx, options: MidasClientOptions = {}) {
-  const names = { login: 'login', signPayment: 'signPayment', getBalance: 'getBalance', catalogue: 'catalogue', ...options.functions };
+  const names = { login: 'login', signPayment: 'signPayment', getBalance: 'getBalance', catalogue: 'catalogue', myOrders: 'myOrders', ...options.functions };
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
   async function call<T>(name: string, data: object): Promise<T> {
@@ -154,19 +161,44 @@ export function createMidasClient(wx: MidasWx, options: MidasClientOptions = {})
     }
   }
 
+  /**
+   * Waits until the server delivered the order (WeChat's push, or the reconciler after a lost
+   * one). Not delivered within the wait is not a failure: the player paid, delivery is pending.
+   */
+  async function waitForDelivery(outTradeNo: string): Promise<{ delivered: boolean; status: 'delivered' | 'paid_delivery_pending'; inventory?: Record<string, number> }> {
+    const every = options.deliveryPollMs ?? 1000;
+    const max = options.deliveryWaitMs ?? 10_000;
+    const start = Date.now();
+    for (;;) {
+      try {
+        const mine = await call<MyOrders>(names.myOrders, { outTradeNo });
+        if (mine.orders[0]?.state === 'DELIVERED') return { delivered: true, status: 'delivered', inventory: mine.inventory };
+      } catch {
+        // A failed look is not a failed purchase: look again, or report it pending.
+      }
+      if (Date.now() - start + every > max) return { delivered: false, status: 'paid_delivery_pending' };
+      await sleep(every);
+    }
+  }
+
   return {
     login,
     getBalance,
     waitForCoins,
+    waitForDelivery,
+    /** The player's client orders and inventory. */
+    myOrders: (outTradeNo?: string) => call<MyOrders>(names.myOrders, outTradeNo ? { outTradeNo } : {}),
     /** What the shop can show: products with prices, and the coin quantities that can be bought. */
     catalogue: () => call<CatalogueResponse>(names.catalogue, {}),
     /**
-     * Buys `quantity` of a catalogue product with wx.requestMidasPaymentGameItem. Resolves when
-     * WeChat took the payment; the item is granted by your delivery (outTradeNo identifies it).
+     * Buys `quantity` of a catalogue product with wx.requestMidasPaymentGameItem, then waits for
+     * the server to deliver it: `status` is `delivered` (with the inventory), or
+     * `paid_delivery_pending` when delivery takes longer than the wait (the player paid; it will
+     * be delivered, look again with myOrders).
      */
     async buyItem(productId: string, quantity = 1, opts: { zoneId?: string; attach?: string } = {}) {
       const signed = await purchase({ kind: 'item', productId, quantity, ...opts });
-      return { outTradeNo: signed.outTradeNo, totalFen: signed.totalFen };
+      return { outTradeNo: signed.outTradeNo, totalFen: signed.totalFen, ...(await waitForDelivery(signed.outTradeNo)) };
     },
     /** Buys game coins with wx.requestMidasPayment, then waits until they are in the balance. */
     async buyCoins(quantity: number, opts: { zoneId?: string; attach?: string } = {}) {

@@ -5,6 +5,7 @@
 import { notPlayers } from '../../shared/edge/caller';
 import { defineFunction } from '../../shared/edge/function';
 import { reconcileDeliveries } from '../../shared/delivery/fulfilment';
+import { gameFulfilment } from '../../shared/delivery/game-fulfilment';
 import { loadDeliveryConfig } from '../../shared/delivery/settings';
 
 export const { main, manifest } = defineFunction({
@@ -12,5 +13,5 @@ export const { main, manifest } = defineFunction({
   settings: loadDeliveryConfig,
   callers: (caller, settings) => notPlayers(caller, settings.midas),
   triggers: [{ name: 'deliveryReconcile', type: 'timer', config: '0 * * * * * *' }],
-  run: (_event, { cloud, settings, log, caller }) => reconcileDeliveries({ cloud, config: settings, log, ...(caller.appid !== undefined && { appid: caller.appid }) }),
+  run: (_event, { cloud, settings, log, caller }) => reconcileDeliveries({ cloud, config: settings, log, fulfilment: gameFulfilment, ...(caller.appid !== undefined && { appid: caller.appid }) }),
 });

@@ -9,6 +9,7 @@ import { isClientCall } from '../../shared/edge/caller';
 import { defineFunction } from '../../shared/edge/function';
 import { handlePush } from '../../shared/delivery/fulfilment';
 import { PushRejected, isHttpEvent, pushFromHttp, pushFromObject } from '../../shared/delivery/push';
+import { gameFulfilment } from '../../shared/delivery/game-fulfilment';
 import { loadDeliveryConfig } from '../../shared/delivery/settings';
 
 const json = (statusCode: number, body: unknown) => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -19,7 +20,7 @@ export const { main, manifest } = defineFunction({
   // A failure is "send it again" in WeChat's terms (or a 500 on the HTTP route): nothing was delivered.
   raw: { onError: (error, event) => (isHttpEvent(event) ? json(500, { ErrCode: 99999, ErrMsg: error.code }) : { ErrCode: 99999, ErrMsg: error.code }) },
   run: async (event, { cloud, caller, settings, log }) => {
-    const deps = { cloud, config: settings, log, ...(caller.appid !== undefined && { appid: caller.appid }) };
+    const deps = { cloud, config: settings, log, fulfilment: gameFulfilment, ...(caller.appid !== undefined && { appid: caller.appid }) };
     if (isHttpEvent(event)) {
       try {
         const r = pushFromHttp(event, { ...(settings.pushToken && { token: settings.pushToken }), ...(settings.pushAesKey && { aesKey: settings.pushAesKey }), ...(settings.midas.appId && { appId: settings.midas.appId }) });

@@ -44,6 +44,17 @@ test('one call buys an item: the helper logs in by itself when there is no sessi
   const r = await midas.buyItem('sword_basic', 1);
   expect(r.totalFen).toBe(600);
   expect(cloud().wechat.paid.get(r.outTradeNo)).toMatchObject({ openid, productId: 'sword_basic' });
+  // It resolves once the server delivered the item (WeChat's push to paymentNotify).
+  expect(r).toMatchObject({ delivered: true, status: 'delivered', inventory: { sword_basic: 1 } });
+});
+
+test('a purchase whose push is lost resolves as "paid, delivery pending", not as a failure', async () => {
+  const openid = newOpenid();
+  cloud().pushes.injectFault({ kind: 'drop' });
+  const midas = createMidasClient(phone(openid), { deliveryPollMs: 50, deliveryWaitMs: 300 });
+  const r = await midas.buyItem('gems_60');
+  expect(r).toMatchObject({ delivered: false, status: 'paid_delivery_pending' });
+  expect((await midas.myOrders(r.outTradeNo)).orders).toMatchObject([{ outTradeNo: r.outTradeNo, state: 'PENDING' }]);
 });
 
 test('an expired session_key on the sheet (-15015): it logs in again, signs anew, and pays once', async () => {
