@@ -133,3 +133,27 @@ describe.each(Object.keys(FIELDS))('%s with generated events', (fn) => {
     );
   }, 120_000);
 });
+
+describe('paymentNotify with generated events (it answers in WeChat’s shape, not ours)', () => {
+  const fields = ['Event', 'MiniGame', 'OpenId', 'OutTradeNo', 'Env', 'GoodsInfo', 'CoinInfo', 'IsMock', 'httpMethod', 'queryStringParameters', 'body'];
+  const junkPush = fc.oneof(
+    junk,
+    fc.array(fc.tuple(fc.constantFrom(...fields, '__proto__', 'constructor'), junk), { maxLength: 6 }).map(objectOf),
+    // The right event names with junk inside, so the parsing past the name is reached.
+    fc.tuple(fc.constantFrom('minigame_game_pay_goods_deliver_notify', 'minigame_coin_deliver_completed', 'minigame_pay_refund_succ_notify'), junk, junk).map(([Event, Payload, PayEventSig]) => ({ Event, MiniGame: { Payload, PayEventSig } })),
+  );
+
+  test('never fails the platform, answers {ErrCode} or an HTTP response, and delivers nothing', async () => {
+    await fc.assert(
+      fc.asyncProperty(junkPush, async (event) => {
+        const inv = await cloud().invoke('paymentNotify', event, { source: 'wx_push' });
+        expect(inv.error).toBeUndefined();
+        const r = inv.result as { ErrCode?: unknown; statusCode?: unknown };
+        expect(typeof r.ErrCode === 'number' || typeof r.statusCode === 'number').toBe(true);
+        expect((await cloud().database.all('midas_inventory')).length).toBe(0);
+        for (const s of secretsNow('')) expect(JSON.stringify(r).includes(s)).toBe(false);
+      }),
+      { numRuns: RUNS * 2, ...(SEED !== undefined && { seed: SEED }) },
+    );
+  }, 120_000);
+});
