@@ -24,6 +24,70 @@ export function functionNames(): string[] {
     .sort();
 }
 
+/**
+ * Parts of wx-server-sdk's dependency tree that never run on our functions' paths (V8 coverage of
+ * every function: none of their code executes), but that cost most of a cold start to load.
+ * The shipped bundles replace each with a stub that throws, naming the module, if anything ever
+ * reaches it; every integration test runs the shipped bundles, so a path that needs one fails.
+ */
+export const LEFT_OUT_MODULES = [
+  '@cloudbase/wx-cloud-client-sdk',
+  '@cloudbase/ai',
+  '@cloudbase/app',
+  'mime-db',
+  'mime-types',
+  'axios',
+  'xml2js',
+  'jsonwebtoken',
+  'web-streams-polyfill',
+] as const;
+
+/**
+ * Factories the SDK calls while it initialises (inside a try/catch, for features we never use:
+ * @cloudbase/node-sdk sets up data models and MySQL with them). Their stand-ins return objects
+ * that fail, naming the module, only when used.
+ */
+const INIT_TIME_FACTORIES: Partial<Record<(typeof LEFT_OUT_MODULES)[number], string[]>> = {
+  '@cloudbase/wx-cloud-client-sdk': ['generateHTTPClient', 'generateMySQLClient'],
+};
+
+/** The message a left-out module throws with (tests look for it). */
+export const LEFT_OUT_MESSAGE = 'was left out of this bundle at build time';
+
+/** The stub that stands in for a left-out module: nothing may use it. */
+export function leftOutStub(name: string): string {
+  const factories = INIT_TIME_FACTORIES[name as (typeof LEFT_OUT_MODULES)[number]] ?? [];
+  return `'use strict';
+const message = ${JSON.stringify(`midas-cloud: ${name} ${LEFT_OUT_MESSAGE} (it never runs on our paths; see LEFT_OUT_MODULES in scripts/build-lib.ts)`)};
+// Logged as well as thrown: a caller that swallows the error still leaves it in the logs.
+const fail = () => { console.error(message); throw new Error(message); };
+const unusable = () => new Proxy(function leftOut() {}, {
+  get(_t, p) { if (p === '__esModule') return false; if (typeof p === 'symbol' || p === 'then' || p === 'default') return undefined; return fail(); },
+  apply: fail, construct: fail, set: fail, defineProperty: fail,
+});
+const factories = new Set(${JSON.stringify(factories)});
+module.exports = new Proxy(function leftOut() {}, {
+  get(_t, p) {
+    if (p === '__esModule') return false;
+    if (typeof p === 'symbol' || p === 'then' || p === 'default') return undefined;
+    if (factories.has(p)) return () => unusable();
+    return fail();
+  },
+  apply: fail, construct: fail, set: fail, defineProperty: fail,
+});
+`;
+}
+
+/** The esbuild plugin that replaces {@link LEFT_OUT_MODULES} (and their subpaths) with stubs. */
+export const LEAVE_OUT: Plugin = {
+  name: 'leave-out-unused-sdk-parts',
+  setup(b) {
+    const escaped = LEFT_OUT_MODULES.map((m) => m.replace(/[/.]/g, (c) => `\\${c}`)).join('|');
+    b.onResolve({ filter: new RegExp(`^(${escaped})(/.*)?$`) }, (a) => ({ path: a.path, namespace: 'left-out' }));
+    b.onLoad({ filter: /.*/, namespace: 'left-out' }, (a) => ({ loader: 'js', contents: leftOutStub(a.path) }));
+  },
+};
+
 export function bundleOptions(entry: string, outfile: string, extra: Partial<BuildOptions> = {}): BuildOptions {
   return {
     entryPoints: [entry],
@@ -69,7 +133,7 @@ export async function buildFunctions(): Promise<string[]> {
     names.map(async (name) => {
       const dir = path.join(FUNCTIONS_DIR, name);
       const { manifest } = await readDefinition(dir);
-      await build(bundleOptions(path.join(dir, 'index.ts'), path.join(dir, 'index.js')));
+      await build(bundleOptions(path.join(dir, 'index.ts'), path.join(dir, 'index.js'), { plugins: [LEAVE_OUT] }));
       const pkg = { name, version: '1.0.0', private: true, main: 'index.js', description: `midas-cloud ${name} (built; wx-server-sdk is bundled)`, dependencies: {} };
       writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
       writeFileSync(path.join(dir, 'config.json'), JSON.stringify(configJson(manifest), null, 2) + '\n');
