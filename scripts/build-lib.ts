@@ -40,6 +40,9 @@ export const LEFT_OUT_MODULES = [
   'xml2js',
   'jsonwebtoken',
   'web-streams-polyfill',
+  // Used by @cloudbase/node-sdk only when an HTTP proxy is configured (they bring debug, agent-base).
+  'https-proxy-agent',
+  'http-proxy-agent',
 ] as const;
 
 /**
