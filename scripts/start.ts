@@ -41,6 +41,9 @@ Buy an item with Virtual Payment 2.0 (as the game would: wx.login, login, signPa
   ${curl('login', { code: '<code>' })}
   ${curl('signPayment', { kind: 'item', productId: 'sword_basic', quantity: 1 })}
   curl -s ${url}/__wx/requestMidasPaymentGameItem -H 'content-type: application/json' -d '{"openid":"${PLAYER}","signData":"<signData>","paySig":"<paySig>","signature":"<signature>"}'
+  (WeChat then pushes the payment to paymentNotify, which delivers it once; the player's orders and inventory:)
+  curl -s ${url}/callFunction -H 'content-type: application/json' -d '{"name":"myOrders","data":{},"player":{"openid":"${PLAYER}"}}'
+  curl -s ${url}/__emulator/pushes   (every push and its attempts; faults: POST /__emulator/pushes/faults {"fault":{"kind":"drop"}})
   ${curl('catalogue', {})}
 
 An Android app's balance through YSDK (log in first to get an openkey):
