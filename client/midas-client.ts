@@ -2,7 +2,7 @@
 /**
  * The mini-game side: one call to buy an item or coins. It calls the cloud functions of this
  * project (login, signPayment, getBalance) and WeChat's payment sheet, and shares their request
- * and response types (type-only imports: nothing of the server is bundled into the game).
+ * and response types from shared/contract (which imports nothing: no server code, no Node types).
  *
  * @example
  * import { createMidasClient } from './midas-client';
@@ -10,14 +10,12 @@
  * const item = await midas.buyItem('sword_basic');   // resolves once delivered (or "paid, delivery pending")
  * const coins = await midas.buyCoins(60);                       // waits until the coins have arrived
  */
-import type { ClientError } from '../shared/edge/errors';
-import type { FunctionResponse } from '../shared/edge/function';
-import type { CatalogueResponse } from '../shared/virtual-payment/catalogue';
-import type { SignPaymentRequest, SignPaymentResponse } from '../shared/virtual-payment/sign-payment';
-import type { ordersAndInventory } from '../shared/delivery/fulfilment';
+import type { CatalogueResponse, ClientError, FunctionResponse, MyOrdersResponse, SignPaymentRequest, SignPaymentResponse } from '../shared/contract/answers';
+
+export type * from '../shared/contract/answers';
 
 /** What `myOrders` answers: the player's client orders and inventory. */
-export type MyOrders = Awaited<ReturnType<typeof ordersAndInventory>>;
+export type MyOrders = MyOrdersResponse;
 
 /** The part of `wx` this helper uses; the real `wx` fits it. */
 export type MidasWx = Pick<WechatMinigame.Wx, 'login' | 'requestMidasPaymentGameItem' | 'requestMidasPayment'> & {

@@ -5,7 +5,8 @@
  * definition (read from a build of it with the SDK stubbed out), so no list of functions exists.
  */
 import { build, type BuildOptions, type Plugin } from 'esbuild';
-import { existsSync, readdirSync, writeFileSync } from 'fs';
+import { spawnSync } from 'child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import path from 'path';
 import { configJson, type FunctionManifest } from '../shared/edge/function';
 import { catalogue } from '../shared/virtual-payment/catalogue';
@@ -143,4 +144,38 @@ export async function buildFunctions(): Promise<string[]> {
     }),
   );
   return names;
+}
+
+/** Where `npm run build` puts the mini-game package. */
+export const CLIENT_PACKAGE_DIR = path.join(path.dirname(FUNCTIONS_DIR), 'build', 'midas-client');
+
+/**
+ * The mini-game package: client/ (createMidasClient, createLocalWx) and shared/contract, as
+ * CommonJS (index.js, for a plain JavaScript mini-game) and ESM (index.mjs), with declarations
+ * type-checked against WeChat's types alone (no Node types, no server code).
+ */
+export async function buildClientPackage(): Promise<string> {
+  const root = path.dirname(FUNCTIONS_DIR);
+  const out = CLIENT_PACKAGE_DIR;
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const common: BuildOptions = { entryPoints: [path.join(root, 'client', 'index.ts')], bundle: true, platform: 'neutral', target: 'es2017', legalComments: 'none', logLevel: 'warning', charset: 'utf8' };
+  await build({ ...common, format: 'cjs', outfile: path.join(out, 'index.js') });
+  await build({ ...common, format: 'esm', outfile: path.join(out, 'index.mjs') });
+  const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'client', 'tsconfig.package.json')], { encoding: 'utf8' });
+  if (tsc.status !== 0) throw new Error(`the mini-game package's declarations do not type-check on WeChat's types alone:\n${tsc.stdout}${tsc.stderr}`);
+  writeFileSync(path.join(out, 'index.d.ts'), "export * from './types/client/index';\n");
+  const pkg = {
+    name: 'midas-cloud-client',
+    version: '0.1.0',
+    description: 'The mini-game side of midas-cloud: buy items and coins with WeChat virtual payment (built; no server code)',
+    main: 'index.js',
+    module: 'index.mjs',
+    types: 'index.d.ts',
+    license: 'MIT',
+    peerDependencies: { 'minigame-api-typings': '>=3' },
+    peerDependenciesMeta: { 'minigame-api-typings': { optional: true } },
+  };
+  writeFileSync(path.join(out, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
+  return out;
 }

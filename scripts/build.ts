@@ -1,7 +1,11 @@
-import { buildFunctions } from './build-lib';
+import path from 'path';
+import { buildClientPackage, buildFunctions } from './build-lib';
 
 buildFunctions()
-  .then((names) => console.log(`built ${names.length} functions: ${names.join(', ')}`))
+  .then(async (names) => {
+    console.log(`built ${names.length} functions: ${names.join(', ')}`);
+    console.log(`built the mini-game package in ${path.relative(process.cwd(), await buildClientPackage())}`);
+  })
   .catch((e) => {
     console.error(e instanceof Error ? e.message : e);
     process.exit(1);

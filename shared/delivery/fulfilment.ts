@@ -13,6 +13,7 @@
  * A game with its own inventory passes its own {@link Fulfilment}; the rules it must keep are on
  * the interface.
  */
+import type { MyOrdersResponse } from '../contract/answers';
 import { inCollection, isMissingCollection } from '../edge/collections';
 import { MidasCloudError, isMidasCloudError } from '../edge/errors';
 import type { WxCloud } from '../edge/wx-server-sdk';
@@ -391,7 +392,7 @@ export async function reconcileDeliveries(deps: DeliveryDeps, limit = 50): Promi
 }
 
 /** A player's client orders and inventory, for the game (`myOrders`). */
-export async function ordersAndInventory(cloud: WxCloud, where: { ordersCollection: string; inventoryCollection: string }, openid: string, env: MidasEnv, outTradeNo?: string) {
+export async function ordersAndInventory(cloud: WxCloud, where: { ordersCollection: string; inventoryCollection: string }, openid: string, env: MidasEnv, outTradeNo?: string): Promise<MyOrdersResponse> {
   const db = cloud.database();
   let list: ClientOrder[] = [];
   try {
@@ -415,7 +416,7 @@ export async function ordersAndInventory(cloud: WxCloud, where: { ordersCollecti
       quantity: o.quantity,
       totalFen: o.totalFen,
       state: o.state,
-      ...(o.flag && { flagged: true }),
+      ...(o.flag && { flagged: true as const }),
       createdAt: o.createdAt,
       updatedAt: o.updatedAt,
     })),

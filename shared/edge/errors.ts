@@ -4,6 +4,7 @@
  * and `expose` whether `message` may reach a client. Anything not exposed reaches a client as a
  * generic message; keys, signatures and raw upstream messages never do.
  */
+import type { ClientError, ErrorCode } from '../contract/answers';
 
 export const ERROR_CODES = {
   // the caller's request
@@ -46,9 +47,9 @@ export const ERROR_CODES = {
   UPSTREAM_BAD_RESPONSE: { retryable: true, expose: true },
   // anything else
   INTERNAL: { retryable: false, expose: false },
-} as const satisfies Record<string, { retryable: boolean; expose: boolean }>;
+} as const satisfies Record<ErrorCode, { retryable: boolean; expose: boolean }>;
 
-export type ErrorCode = keyof typeof ERROR_CODES;
+export type { ErrorCode, ClientError } from '../contract/answers';
 
 /** Message a client sees for an error that is not exposed. */
 export const GENERIC_MESSAGE = 'the payment service is not available; the operator has been told';
@@ -156,15 +157,6 @@ export function fromCloudCallError(e: unknown, movesCoins: boolean): MidasCloudE
   });
 }
 
-/** What a client receives for a failure: stable code, safe message, never a secret. */
-export interface ClientError {
-  code: ErrorCode;
-  message: string;
-  retryable: boolean;
-  field?: string;
-  outcome?: 'not_applied' | 'unknown';
-  billNo?: string;
-}
 
 export function toClientError(e: unknown): ClientError {
   const err = isMidasCloudError(e) ? e : new MidasCloudError('INTERNAL', 'unexpected error', { cause: e });

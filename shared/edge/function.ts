@@ -13,8 +13,7 @@ import { isMidasCloudError, toClientError, type ClientError } from './errors';
 import type { Env } from './settings';
 import type { WxCloud } from './wx-server-sdk';
 
-/** The one response shape of every function, for success and failure. */
-export type FunctionResponse<T = Record<string, unknown>> = { ok: true; data: T } | { ok: false; error: ClientError };
+export type { FunctionResponse } from '../contract/answers';
 
 /** What a runner gets besides the event: the SDK, the caller (from the platform), a log. */
 export interface EdgeContext {

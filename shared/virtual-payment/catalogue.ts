@@ -3,6 +3,7 @@
  * each grants, and the price of one game coin. Prices are only ever read from here, never from a
  * client. The file is checked when the functions are built, so a bad edit fails the build.
  */
+import type { CatalogueResponse } from '../contract/answers';
 import raw from './catalogue.json';
 
 export interface Product {
@@ -63,7 +64,7 @@ export function validCoinQuantities(coinPriceFen: number): number[] {
 }
 
 /** `catalogue`: what a game's shop shows, and the coin quantities that make a price tier. */
-export function describeCatalogue(cat: Catalogue = catalogue()) {
+export function describeCatalogue(cat: Catalogue = catalogue()): CatalogueResponse {
   return {
     products: [...cat.products.values()].map(({ productId, name, priceFen, grants }) => ({ productId, name, priceFen, grants })),
     coinPriceFen: cat.coinPriceFen,
@@ -71,4 +72,4 @@ export function describeCatalogue(cat: Catalogue = catalogue()) {
   };
 }
 
-export type CatalogueResponse = ReturnType<typeof describeCatalogue>;
+export type { CatalogueResponse };

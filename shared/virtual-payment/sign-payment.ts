@@ -11,30 +11,10 @@ import { FREE_TEXT_PATTERN, MAX_COINS_PER_CALL, ZONE_ID_PATTERN } from '../midas
 import { MAX_ITEM_QUANTITY, PRODUCT_ID_PATTERN, catalogue, validCoinQuantities } from './catalogue';
 import { bad, fieldsOf, storeError } from './fields';
 import { sessionKeyOf, type V2Deps } from './login';
+import type { SignPaymentResponse } from '../contract/answers';
 import { clientPaySig, userSignature } from './signing';
 
-/** What the client asks to sign. Prices never: they come from the catalogue. */
-export type SignPaymentRequest =
-  | { kind: 'item'; productId: string; quantity?: number; zoneId?: string; attach?: string }
-  | { kind: 'coins'; quantity: number; zoneId?: string; attach?: string };
-
-/** Everything `wx.requestMidasPaymentGameItem` / `wx.requestMidasPayment` need, signed. */
-export interface SignPaymentResponse {
-  /** The exact string that was signed: pass it on unchanged, byte for byte. */
-  signData: string;
-  paySig: string;
-  signature: string;
-  outTradeNo: string;
-  mode: 'goods' | 'game';
-  env: 0 | 1;
-  offerId: string;
-  buyQuantity: number;
-  zoneId: string;
-  currencyType: 'CNY';
-  platform: 'android';
-  /** What the order costs in total, in fen (informative). */
-  totalFen: number;
-}
+export type { SignPaymentRequest, SignPaymentResponse } from '../contract/answers';
 
 /** outTradeNo: ≤ 32 characters, not starting with `_` (the platform's own ones do). */
 export function newOutTradeNo(): string {
