@@ -146,6 +146,21 @@ export function startSession(deps: PaymentDeps, budgetMs = deps.config.timeBudge
 
 const leaseUntil = (s: Session) => s.deadline + LEASE_GRACE_MS;
 
+/** The bookkeeping of an order this session writes and sends at once (the first attempt is counted). */
+function newOrderFields(s: Session, t: number) {
+  return {
+    attempts: 1,
+    cancelAttempts: 0,
+    leaseId: s.leaseId,
+    leaseUntil: leaseUntil(s),
+    lastError: null,
+    result: null,
+    createdAt: t,
+    updatedAt: t,
+    resolvedAt: null,
+  };
+}
+
 /** Whether `order`'s lease ran out long enough ago, by this session's clock, that its holder cannot be alive. */
 export function leaseLapsed(s: Session, order: Order): boolean {
   return order.leaseUntil < s.now() - s.deps.config.maxClockSkewMs;
@@ -358,15 +373,7 @@ export async function placeOrder(kind: 'pay' | 'present', event: unknown, deps: 
     ...((fields.appRemark ?? fields[REASON_FIELD]) !== undefined && { reason: String(fields.appRemark ?? fields[REASON_FIELD]) }),
     ...(key !== undefined && { idempotencyKey: key }),
     call,
-    attempts: 1, // the first attempt follows this insert at once
-    cancelAttempts: 0,
-    leaseId: s.leaseId,
-    leaseUntil: leaseUntil(s),
-    lastError: null,
-    result: null,
-    createdAt: t,
-    updatedAt: t,
-    resolvedAt: null,
+    ...newOrderFields(s, t), // the first attempt follows this insert at once
   };
 
   const { inserted, order: current } = await deps.ledger.insertOnce(order);
@@ -409,6 +416,21 @@ async function followExisting(s: Session, order: Order): Promise<Order> {
 }
 
 /**
+ * The caller's own pay with this bill number, of this deployment. Another player's order, or
+ * one of another deployment, does not exist for this caller: BILL_NOT_FOUND.
+ */
+async function callersPay(deps: PaymentDeps, billNo: string): Promise<Order> {
+  const openid = deps.caller.openid;
+  if (!openid) throw new MidasCloudError('NOT_LOGGED_IN', 'no player in the platform context: call this from the mini-game');
+  const order = await deps.ledger.findByBill(billNo);
+  const scope = { api: deps.api.api, env: deps.config.env, offerId: deps.config.offerId, appid: deps.caller.appid ?? deps.config.appId };
+  if (!order || order.kind !== 'pay' || order.openid !== openid || belongsTo(order, scope) !== 'yes') {
+    throw Object.assign(new MidasCloudError('BILL_NOT_FOUND', 'no such payment of this player'), { billNo });
+  }
+  return order;
+}
+
+/**
  * Cancels the caller's own COMPLETED pay within its validity.
  *
  * @example
@@ -418,15 +440,8 @@ export async function cancelOrder(event: unknown, deps: PaymentDeps): Promise<Or
   if (deps.api.api === 'v2') return refundPayment(event, deps);
   const fields = validateEvent('cancelPay', event);
   const s = startSession(deps);
-  const openid = deps.caller.openid;
-  if (!openid) throw new MidasCloudError('NOT_LOGGED_IN', 'no player in the platform context: call this from the mini-game');
   const billNo = String(fields.billNo);
-  const order = await deps.ledger.findByBill(billNo);
-  // Another player's order, or one of another deployment, does not exist for this caller.
-  const scope = { api: deps.api.api, env: deps.config.env, offerId: deps.config.offerId, appid: deps.caller.appid ?? deps.config.appId };
-  if (!order || order.kind !== 'pay' || order.openid !== openid || belongsTo(order, scope) !== 'yes') {
-    throw Object.assign(new MidasCloudError('BILL_NOT_FOUND', 'no such payment of this player'), { billNo });
-  }
+  const order = await callersPay(deps, billNo);
   const err = (code: ErrorCode, message: string) => Object.assign(new MidasCloudError(code, message, { outcome: 'not_applied' }), { billNo });
   if (order.state === 'CANCELLED') throw err('BILL_ALREADY_CANCELLED', 'the payment was already cancelled');
   if (order.state !== 'COMPLETED' && order.state !== 'CANCELLING') {
@@ -465,13 +480,7 @@ export function paymentDeps(ctx: { cloud: WxCloud; caller: Caller; settings: Mid
 export async function refundPayment(event: unknown, deps: PaymentDeps): Promise<OrderView> {
   const f = validateRefundEvent(event);
   const s = startSession(deps);
-  const openid = deps.caller.openid;
-  if (!openid) throw new MidasCloudError('NOT_LOGGED_IN', 'no player in the platform context: call this from the mini-game');
-  const pay = await deps.ledger.findByBill(f.billNo);
-  const scope = { api: deps.api.api, env: deps.config.env, offerId: deps.config.offerId, appid: deps.caller.appid ?? deps.config.appId };
-  if (!pay || pay.kind !== 'pay' || pay.openid !== openid || belongsTo(pay, scope) !== 'yes') {
-    throw Object.assign(new MidasCloudError('BILL_NOT_FOUND', 'no such payment of this player'), { billNo: f.billNo });
-  }
+  const pay = await callersPay(deps, f.billNo);
   return viewOf(await startRefund(s, pay, f.amount, f.idempotencyKey));
 }
 
@@ -518,6 +527,7 @@ export async function startRefund(s: Session, pay: Order, amount?: number, key?:
 
   const t = s.now();
   const { openid, appid, zoneId, userIp } = pay.call;
+  const billNo = newBillNo();
   const order: Order = {
     _id: id,
     kind: 'refund',
@@ -526,23 +536,14 @@ export async function startRefund(s: Session, pay: Order, amount?: number, key?:
     offerId: pay.offerId,
     appid: pay.appid,
     state: 'PENDING',
-    billNo: newBillNo(),
+    billNo,
     openid: pay.openid,
     amount: share,
     ...(key !== undefined && { idempotencyKey: key }),
     refundOf: pay._id,
-    call: { openid: openid!, appid: appid!, zoneId: zoneId!, ...(userIp !== undefined && { userIp }), billNo: '', payBillNo: pay.billNo, amount: share },
-    attempts: 1,
-    cancelAttempts: 0,
-    leaseId: s.leaseId,
-    leaseUntil: leaseUntil(s),
-    lastError: null,
-    result: null,
-    createdAt: t,
-    updatedAt: t,
-    resolvedAt: null,
+    call: { openid: openid!, appid: appid!, zoneId: zoneId!, ...(userIp !== undefined && { userIp }), billNo, payBillNo: pay.billNo, amount: share },
+    ...newOrderFields(s, t),
   };
-  order.call.billNo = order.billNo;
   const { inserted, order: current } = await deps.ledger.insertOnce(order);
   const done = inserted ? await drivePayment(s, current, true) : await followExisting(s, current);
   if (done.state === 'FAILED') throw failureOf(done, !inserted);

@@ -8,6 +8,7 @@ import Datastore from '@seald-io/nedb';
 import { EJSON } from 'bson';
 import { existsSync, mkdirSync, readdirSync } from 'fs';
 import path from 'path';
+import { FaultQueue } from './fault-queue';
 
 /** What the gateway sends back: `{data}` on success, `{code, message}` for an error. */
 export type DbAnswer = { data: Record<string, unknown> } | { code: string; message: string };
@@ -43,26 +44,23 @@ function toEjson(doc: unknown): string {
 
 export class CloudDatabase {
   private collections = new Map<string, Datastore<Doc>>();
-  private faults: (DbFaultRule & { left: number })[] = [];
+  private faults = new FaultQueue<DbFaultRule>();
   /** Writes a fault hit: what happened to each. */
   readonly faultLog: { kind: DbFaultRule['kind']; collection: string; action: string }[] = [];
 
   injectFault(rule: DbFaultRule): void {
     if (rule.kind !== 'refuse' && rule.kind !== 'lostAnswer') throw new Error(`unknown database fault kind ${String(rule.kind)}`);
-    this.faults.push({ ...rule, left: rule.times ?? 1 });
+    this.faults.add(rule, rule.times ?? 1);
   }
 
   clearFaults(): void {
-    this.faults = [];
+    this.faults.clear();
   }
 
   private takeFault(collection: string, action: string): DbFaultRule['kind'] | undefined {
     if (!(DB_WRITE_ACTIONS as readonly string[]).includes(action)) return undefined;
-    const i = this.faults.findIndex((f) => f.left > 0 && (!f.collection || f.collection === collection) && (!f.action || f.action === action));
-    if (i === -1) return undefined;
-    const rule = this.faults[i]!;
-    rule.left -= 1;
-    if (rule.left === 0) this.faults.splice(i, 1);
+    const rule = this.faults.take((f) => (!f.collection || f.collection === collection) && (!f.action || f.action === action));
+    if (!rule) return undefined;
     this.faultLog.push({ kind: rule.kind, collection, action });
     return rule.kind;
   }

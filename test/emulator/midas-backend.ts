@@ -14,6 +14,7 @@ import {
 } from '../../shared/midas-v1/operation-table';
 import { midasSig, type SignableParams } from '../../shared/midas-v1/signing';
 import { signaturesEqual } from '../../shared/edge/hmac';
+import { FaultQueue } from './fault-queue';
 
 export interface MidasApp {
   appid: string;
@@ -120,7 +121,7 @@ export class MidasBackend {
   readonly secretLeaks: { op?: string; env?: MidasEnv }[] = [];
   /** Every `sig` received, so tests can check none reaches an answer or a log line. */
   readonly signatures: string[] = [];
-  private faults: (FaultRule & { left: number })[] = [];
+  private faults = new FaultQueue<FaultRule>();
   private clockOffset = 0;
   private stateFile?: string;
 
@@ -155,20 +156,15 @@ export class MidasBackend {
   }
 
   injectFault(rule: FaultRule): void {
-    this.faults.push({ ...rule, left: rule.times ?? 1 });
+    this.faults.add(rule, rule.times ?? 1);
   }
 
   clearFaults(): void {
-    this.faults = [];
+    this.faults.clear();
   }
 
   private takeFault(op: OperationName, env: MidasEnv): Fault | undefined {
-    const i = this.faults.findIndex((f) => f.left > 0 && (!f.op || f.op === op) && (!f.env || f.env === env));
-    if (i === -1) return undefined;
-    const rule = this.faults[i]!;
-    rule.left -= 1;
-    if (rule.left === 0) this.faults.splice(i, 1);
-    return rule.fault;
+    return this.faults.take((f) => (!f.op || f.op === op) && (!f.env || f.env === env))?.fault;
   }
 
   private app(appid?: string, offerId?: string): MidasApp {

@@ -7,6 +7,7 @@
 import { randomBytes } from 'crypto';
 import type { MidasEnv } from '../../shared/midas-v1/operation-table';
 import { payEventSig } from '../../shared/delivery/push';
+import { FaultQueue } from './fault-queue';
 
 /** Delays before each re-send (ms), after the first send: items 15 times, other events 13. */
 export const RETRY_SCHEDULE_MS = {
@@ -48,7 +49,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class PushSender {
   readonly pushes: PushRecord[] = [];
-  private faults: (PushFault & { left: number })[] = [];
+  private faults = new FaultQueue<PushFault>();
   private held: PushRecord[] = [];
   private running = new Set<Promise<void>>();
   enabled = true;
@@ -63,11 +64,11 @@ export class PushSender {
 
   injectFault(fault: PushFault, times = 1): void {
     if (!['drop', 'duplicate', 'delay', 'reorder'].includes(fault.kind)) throw new Error(`unknown push fault kind ${String((fault as { kind: unknown }).kind)}`);
-    this.faults.push({ ...fault, left: times });
+    this.faults.add(fault, times);
   }
 
   clearFaults(): void {
-    this.faults = [];
+    this.faults.clear();
   }
 
   /** Builds the envelope of a push, signed with the AppKey of the payload's env. */
@@ -86,7 +87,7 @@ export class PushSender {
 
   /** Sends a push (with any scripted fault) and keeps re-sending it until it is acknowledged. */
   push(event: string, payload: Record<string, unknown>, isMock = false): PushRecord {
-    const fault = this.takeFault();
+    const fault = this.faults.take();
     const rec: PushRecord = {
       id: randomBytes(6).toString('hex'),
       event,
@@ -127,13 +128,6 @@ export class PushSender {
     void p.finally(() => this.running.delete(p));
   }
 
-  private takeFault(): PushFault | undefined {
-    const f = this.faults.find((x) => x.left > 0);
-    if (!f) return undefined;
-    f.left -= 1;
-    if (f.left === 0) this.faults.splice(this.faults.indexOf(f), 1);
-    return f;
-  }
 
   private async attempt(rec: PushRecord): Promise<unknown> {
     if (this.stopped) return { error: 'stopped' };

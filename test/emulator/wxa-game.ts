@@ -15,6 +15,7 @@ import { signaturesEqual } from '../../shared/edge/hmac';
 import type { MidasEnv } from '../../shared/midas-v1/operation-table';
 import { userSignature, v2PaySig } from '../../shared/virtual-payment/signing';
 import { V2_BILL_NO_PATTERN, WXA_GAME, WXA_GAME_OPS, wxaPath, type WxaGameOp } from '../../shared/wxa-game/operation-table';
+import { FaultQueue } from './fault-queue';
 import type { Fault, FaultRule } from './midas-backend';
 import type { WechatClientEmulator } from './wechat-client';
 
@@ -83,7 +84,7 @@ export class WxaGameBackend {
   private expired = new Set<string>();
   /** Client orders marked delivered (out_trade_no). */
   readonly delivered = new Set<string>();
-  private faults: (FaultRule & { left: number })[] = [];
+  private faults = new FaultQueue<FaultRule>();
   private clockOffset = 0;
   stableTokenCalls = 0;
 
@@ -102,11 +103,11 @@ export class WxaGameBackend {
   }
 
   injectFault(rule: FaultRule): void {
-    this.faults.push({ ...rule, left: rule.times ?? 1 });
+    this.faults.add(rule, rule.times ?? 1);
   }
 
   clearFaults(): void {
-    this.faults = [];
+    this.faults.clear();
   }
 
   /** WeChat expires the player's current session_key: calls signed with it answer 90016. */
@@ -263,12 +264,7 @@ export class WxaGameBackend {
   }
 
   private takeFault(op: WxaGameOp, env: MidasEnv): Fault | undefined {
-    const i = this.faults.findIndex((f) => f.left > 0 && (!f.op || OP_OF_FAULT[f.op] === op) && (!f.env || f.env === env));
-    if (i === -1) return undefined;
-    const rule = this.faults[i]!;
-    rule.left -= 1;
-    if (rule.left === 0) this.faults.splice(i, 1);
-    return rule.fault;
+    return this.faults.take((f) => (!f.op || OP_OF_FAULT[f.op] === op) && (!f.env || f.env === env))?.fault;
   }
 
   private apply(op: WxaGameOp, env: MidasEnv, body: Record<string, unknown>): Record<string, unknown> {
