@@ -33,8 +33,8 @@ export interface ReconcileReport {
 }
 
 const MAX_PER_RUN = 100;
-/** Keys of a timer trigger's event (the platform's), which carry nothing for us. */
-const TIMER_KEYS = new Set(['Type', 'TriggerName', 'Time']);
+/** Keys of a timer trigger's event (the platform's: `{Type: 'timer', TriggerName, Time, Message}`), which carry nothing for us. */
+const TIMER_KEYS = new Set(['Type', 'TriggerName', 'Time', 'Message']);
 
 export function parseReconcileEvent(event: unknown): ReconcileRequest {
   const out: ReconcileRequest = {};

@@ -29,7 +29,7 @@ const FIELDS: Record<string, string[]> = {
   pay: ['amt', 'payItem', 'appRemark', 'zoneId', 'idempotencyKey'],
   present: ['toOpenid', 'presentCounts', 'zoneId', 'idempotencyKey', 'reason'],
   cancelPay: ['billNo'],
-  reconcile: ['orderIds', 'Type', 'TriggerName', 'Time'],
+  reconcile: ['orderIds', 'Type', 'TriggerName', 'Time', 'Message'],
   login: ['code'],
   signPayment: ['kind', 'productId', 'quantity', 'zoneId', 'attach'],
   catalogue: [],

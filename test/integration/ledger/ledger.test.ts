@@ -54,7 +54,7 @@ function fundedPlayer(coins = 1000): string {
  * margin itself is tested in money-safety.test.ts).
  */
 async function reconcile(extraEnv: Record<string, string> = {}) {
-  const r = await call(cloud(), 'reconcile', { Type: 'Timer', TriggerName: 'reconcile', Time: new Date().toISOString() }, TIMER, {
+  const r = await call(cloud(), 'reconcile', { Type: 'timer', TriggerName: 'reconcile', Time: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), Message: '' }, TIMER, {
     MIDAS_RECONCILE_MIN_AGE_MS: '0',
     MIDAS_MAX_CLOCK_SKEW_MS: '0',
     ...extraEnv,
