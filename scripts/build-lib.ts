@@ -10,9 +10,9 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import path from 'path';
 import { configJson, type FunctionManifest } from '../shared/edge/function';
 import { catalogue } from '../shared/virtual-payment/catalogue';
-import { FUNCTIONS_DIR } from '../test/emulator/paths';
+import { FUNCTION_TABLE, FUNCTIONS_DIR } from '../test/emulator/paths';
 
-export { FUNCTIONS_DIR };
+export { FUNCTION_TABLE, FUNCTIONS_DIR };
 
 
 /** The cloud runtime the bundles target (the oldest the console offers for new functions). */
@@ -130,19 +130,24 @@ export async function readDefinition(dir: string): Promise<{ name: string; manif
   return { name: path.basename(dir), manifest: mod.exports.manifest };
 }
 
+
 export async function buildFunctions(): Promise<string[]> {
   catalogue(); // a bad edit of shared/virtual-payment/catalogue.json fails the build, not a purchase
   const names = functionNames();
+  const table: Record<string, FunctionManifest> = {};
   await Promise.all(
     names.map(async (name) => {
       const dir = path.join(FUNCTIONS_DIR, name);
       const { manifest } = await readDefinition(dir);
+      table[name] = manifest;
       await build(bundleOptions(path.join(dir, 'index.ts'), path.join(dir, 'index.js'), { plugins: [LEAVE_OUT] }));
       const pkg = { name, version: '1.0.0', private: true, main: 'index.js', description: `midas-cloud ${name} (built; wx-server-sdk is bundled)`, dependencies: {} };
       writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
       writeFileSync(path.join(dir, 'config.json'), JSON.stringify(configJson(manifest), null, 2) + '\n');
     }),
   );
+  mkdirSync(path.dirname(FUNCTION_TABLE), { recursive: true });
+  writeFileSync(FUNCTION_TABLE, JSON.stringify(Object.fromEntries(names.map((n) => [n, table[n]])), null, 2) + '\n');
   return names;
 }
 

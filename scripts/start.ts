@@ -1,64 +1,96 @@
 /**
- * `npm start`: the local cloud with the emulated Midas backend, a seeded sandbox player, and an
- * HTTP stand-in for wx.cloud.callFunction. Runs until stopped (Ctrl-C).
+ * `npm start`: the local cloud with the emulated Midas backend and WeChat, its web console, the
+ * functions' timer triggers on their cron, and every function's log lines printed as they happen.
+ * Settings come from the environment or `.env` (`MIDAS_ENV=production npm start`). Runs until
+ * stopped (Ctrl-C).
  */
 import path from 'path';
 import { LocalCloud } from '../test/emulator/local-cloud';
+import { formatLogLine } from '../test/emulator/log-hub';
 import { ROOT } from '../test/emulator/paths';
+import { checkSettings, describeSettings, operatorSettings } from './settings';
 
-const PORT = Number(process.env.PORT ?? 8787);
+/** Fails with a message a person can act on (no stack). */
+class StartError extends Error {}
+
+function port(): number {
+  const raw = process.env.PORT;
+  if (raw === undefined || raw === '') return 8787;
+  if (!/^[0-9]{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > 65535) throw new StartError(`PORT must be a whole number from 1 to 65535 (got ${JSON.stringify(raw)})`);
+  return Number(raw);
+}
+
 /** Where the cloud database and the Midas accounts live between runs. */
 const DATA_DIR = path.resolve(process.env.LOCAL_CLOUD_DIR ?? path.join(ROOT, '.local-cloud'));
 const PLAYER = process.env.LOCAL_PLAYER_OPENID ?? 'oLocalPlayer_000000000000001';
 const SEED_COINS = 1000;
+/** The functions reach the local WeChat, whatever the settings say: these are never taken from them. */
+const ALWAYS_LOCAL = ['WX_API_BASE_URL', 'YSDK_BASE_URL'];
 
 async function main(): Promise<void> {
-  const cloud = await LocalCloud.start({ port: PORT, dataDir: DATA_DIR });
-  const seeded = cloud.backend.account({ env: 'sandbox', openid: PLAYER }).saveAmt === 0;
-  if (seeded) cloud.backend.topUp({ env: 'sandbox', openid: PLAYER }, SEED_COINS);
+  const listenOn = port();
+  const given = operatorSettings(ROOT);
+  for (const n of ALWAYS_LOCAL) {
+    if (given.values[n] !== undefined) {
+      console.log(`(${n} from ${given.sources[n]} is not used here: the local cloud's functions reach the local WeChat)`);
+      delete given.values[n];
+    }
+  }
+  if (given.unknown.length) console.log(`(.env sets ${given.unknown.join(', ')}, which no function reads: a typo?)`);
+
+  const cloud = await LocalCloud.start({ port: listenOn, dataDir: DATA_DIR, functionEnv: given.values, timers: true });
+  try {
+    checkSettings(cloud.functionEnv);
+  } catch (e) {
+    await cloud.close();
+    // The very message a deployed function answers with (CONFIG_INVALID, naming the variable).
+    throw new StartError(`bad setting: ${(e as Error).message}`);
+  }
+  const env = cloud.functionEnv.MIDAS_ENV as 'sandbox' | 'production';
+  const generation = cloud.midasApi;
+  const seeded = cloud.balanceOf(PLAYER, env) === 0;
+  if (seeded) {
+    if (generation === 'v2') cloud.wxa.topUp(env, PLAYER, SEED_COINS);
+    else cloud.backend.topUp({ env, openid: PLAYER }, SEED_COINS);
+  }
+  cloud.knownPlayers.add(PLAYER);
   const url = cloud.url;
   const curl = (name: string, data: object, player: object = { openid: PLAYER }) =>
     `curl -s ${url}/callFunction -H 'content-type: application/json' -d '${JSON.stringify({ name, data, player })}'`;
+  const sources = Object.fromEntries(Object.entries(given.sources));
 
-  console.log(`midas-cloud local cloud on ${url} (cloud env "${cloud.envId}", Midas sandbox, offer ${cloud.app.offerId}, appid ${cloud.app.appid})
-${seeded ? `Seeded sandbox player ${PLAYER} with ${SEED_COINS} coins.` : `Sandbox player ${PLAYER} has ${cloud.backend.balance({ env: 'sandbox', openid: PLAYER })} coins.`} Secrets are random for this run.
-Data (cloud database, Midas accounts) persists in ${DATA_DIR}; delete it to start afresh.
+  console.log(`midas-cloud local cloud
+
+  Console:  ${url}/            (players, balances, orders, pushes, faults, live logs; buy as a player)
+  Game:     ${url}/game/       (the sample mini-game, in the browser)
+
+Cloud env "${cloud.envId}", Midas ${env}, ${generation === 'v2' ? 'Virtual Payment 2.0 (/wxa/game/*)' : 'Midas v1 (cloud calls)'}, offer ${cloud.app.offerId}, appid ${cloud.app.appid}.
+${seeded ? `Seeded ${env} player ${PLAYER} with ${SEED_COINS} coins.` : `${env} player ${PLAYER} has ${cloud.balanceOf(PLAYER, env)} coins.`}
+Data (cloud database, Midas v1 accounts) persists in ${DATA_DIR}; delete it to start afresh.
+
+Settings in force (from the environment, then .env; secrets the local WeChat shares with the functions are random for this run unless set):
+${describeSettings(cloud.functionEnv, sources).map((l) => `  ${l}`).join('\n')}
+
+Timers (config.json): ${cloud.timers.map((t) => `${t.fn} "${t.config}"`).join(', ') || 'none'}
 
 Call a function as wx.cloud.callFunction would (POST the function's name, its data and the player):
   ${curl('getBalance', {})}
   ${curl('pay', { amt: 30, payItem: 'sword', idempotencyKey: 'buy-sword-1' })}
-  ${curl('cancelPay', { billNo: '<billNo from pay>' })}
   ${curl('present', { toOpenid: PLAYER, presentCounts: 50 }, { source: 'scf' })}
-  ${curl('reconcile', {}, { source: 'wx_trigger' })}
 "player" takes openid, appid, clientIp and source (wx_client by default; scf or wx_trigger for trusted callers).
-
-Stuck orders, as an operator sees them from outside the cloud:
+Stuck orders from outside the cloud:
   TCB_ENV=${cloud.envId} TENCENTCLOUD_SECRETID=local TENCENTCLOUD_SECRETKEY=local TCB_SERVICE_URL=${url}/admin npm run orders -- list
-  (then: npm run orders -- resolve [orderId…]; the reconcile function also runs on its timer in the cloud)
-
-Buy an item with Virtual Payment 2.0 (as the game would: wx.login, login, signPayment, the sheet):
-  curl -s ${url}/__wx/login -H 'content-type: application/json' -d '{"openid":"${PLAYER}"}'
-  ${curl('login', { code: '<code>' })}
-  ${curl('signPayment', { kind: 'item', productId: 'sword_basic', quantity: 1 })}
-  curl -s ${url}/__wx/requestMidasPaymentGameItem -H 'content-type: application/json' -d '{"openid":"${PLAYER}","signData":"<signData>","paySig":"<paySig>","signature":"<signature>"}'
-  (WeChat then pushes the payment to paymentNotify, which delivers it once; the player's orders and inventory:)
-  curl -s ${url}/callFunction -H 'content-type: application/json' -d '{"name":"myOrders","data":{},"player":{"openid":"${PLAYER}"}}'
-  curl -s ${url}/__emulator/pushes   (every push and its attempts; faults: POST /__emulator/pushes/faults {"fault":{"kind":"drop"}})
-  ${curl('catalogue', {})}
-
-An Android app's balance through YSDK (log in first to get an openkey):
+YSDK (an Android app's balance; log in first for an openkey, then top up with a delay and poll until it arrives):
   curl -s ${url}/__emulator/ysdk/login -H 'content-type: application/json' -d '{"openid":"oAndroid01","login":"qq"}'
-  curl -s ${url}/callFunction -H 'content-type: application/json' -d '{"name":"ysdkBalance","data":{"login":"qq","openid":"oAndroid01","openkey":"<openkey>","pf":"myapp_m_qq-00000000-android-00000000-ysdk","pfkey":"pfkey01"},"player":{"source":"wx_http"}}'
   curl -s ${url}/__emulator/ysdk/topup -H 'content-type: application/json' -d '{"openid":"oAndroid01","coins":60,"delayMs":20000}'
-    (then add "afterTopUp":{"saveAmt":<before>} to poll until it arrives: every 15 s, at most 2 min)
+  curl -s ${url}/callFunction -H 'content-type: application/json' -d '{"name":"ysdkBalance","data":{"login":"qq","openid":"oAndroid01","openkey":"<openkey>","pf":"myapp_m_qq-00000000-android-00000000-ysdk","pfkey":"pfkey01","afterTopUp":{"saveAmt":0}},"player":{"source":"wx_http"}}'
+    (asks every 15 s for up to 2 minutes; the function's timeout is 150 s)
+Emulator routes: /__emulator/state, /__emulator/topup, /__emulator/faults (+ /clear), /__emulator/pushes (+ /faults, /replay, /mock), /__emulator/timers/fire, /__emulator/logs/stream.
 
-Emulator controls:
-  curl -s ${url}/__emulator/topup -H 'content-type: application/json' -d '{"openid":"${PLAYER}","coins":100}'
-  curl -s '${url}/__emulator/balance?openid=${PLAYER}'
-  curl -s ${url}/__emulator/faults -H 'content-type: application/json' -d '{"op":"pay","fault":{"kind":"applyThenBusy"}}'
-    (faults: busy, applyThenBusy, delay {ms}, inProgress, empty, gatewayError)
+Function logs follow (time, function, line). Ctrl-C to stop.
+`);
 
-Ctrl-C to stop.`);
+  cloud.logs.subscribe((l) => console.log(formatLogLine(l)));
 
   const stop = async () => {
     await cloud.close();
@@ -69,6 +101,6 @@ Ctrl-C to stop.`);
 }
 
 main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
+  console.error(e instanceof StartError || e instanceof Error ? `npm start: ${e.message}` : e);
   process.exit(1);
 });

@@ -5,5 +5,7 @@ import { loadYsdkConfig, ysdkBalanceRequest } from '../../shared/ysdk/balance';
 export const { main, manifest } = defineFunction({
   name: 'ysdkBalance',
   settings: loadYsdkConfig,
+  // After a top-up it asks for up to 2 minutes (YSDK_POLL_MAX_MS), one request at a time.
+  timeoutSeconds: 150,
   run: (event, { settings, log }) => ysdkBalanceRequest(event, { config: settings, log }),
 });

@@ -75,7 +75,12 @@ export interface FunctionManifest {
   /** The openapi names the function calls (config.json `permissions.openapi`). */
   openapi: readonly string[];
   triggers?: readonly TimerTrigger[];
+  /** How long one invocation may run before the platform stops it (seconds, 1 to 300; the platform's default is 3). */
+  timeoutSeconds: number;
 }
+
+/** The platform's function timeout when a function sets none (seconds). */
+export const DEFAULT_TIMEOUT_SECONDS = 3;
 
 /** What a function's runner gets: the edge's context and the function's settings. */
 export interface FunctionContext<S> extends EdgeContext {
@@ -92,6 +97,8 @@ export interface FunctionDefinition<S> {
   /** The openapi names it calls; the build grants exactly these in config.json. */
   openapi?: readonly string[];
   triggers?: readonly TimerTrigger[];
+  /** The function timeout to deploy with, in seconds (default {@link DEFAULT_TIMEOUT_SECONDS}). */
+  timeoutSeconds?: number;
   /** Answer what `run` returns as is (not `{ok, data}`), and failures as `onError` says. */
   raw?: RawReply;
   run: (event: unknown, ctx: FunctionContext<S>) => Promise<unknown>;
@@ -114,7 +121,9 @@ export function runnerOf<S>(def: FunctionDefinition<S>, env: Env = process.env):
 
 /** The config.json of a definition. */
 export function manifestOf(def: FunctionDefinition<unknown>): FunctionManifest {
-  return { openapi: def.openapi ?? [], ...(def.triggers && { triggers: def.triggers }) };
+  const timeoutSeconds = def.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 300) throw new Error(`${def.name}: timeoutSeconds must be a whole number from 1 to 300`);
+  return { openapi: def.openapi ?? [], ...(def.triggers && { triggers: def.triggers }), timeoutSeconds };
 }
 
 /** The config.json WeChat devtools reads on upload. */

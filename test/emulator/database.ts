@@ -57,6 +57,34 @@ export class CloudDatabase {
     this.faults.clear();
   }
 
+  /** The database faults still waiting. */
+  pendingFaults(): { rule: DbFaultRule; left: number }[] {
+    return this.faults.list();
+  }
+
+  /**
+   * Every `state` a document took, as the database saw its writes (collection → _id → states):
+   * the console shows a ledger order's history from it. Kept in memory for this run.
+   */
+  private stateJournal = new Map<string, Map<string, { state: unknown; at: number }[]>>();
+
+  stateHistory(collection: string, id: string): { state: unknown; at: number }[] {
+    return this.stateJournal.get(collection)?.get(id) ?? [];
+  }
+
+  private noteStates(collection: string, docs: unknown): void {
+    const list = (Array.isArray(docs) ? docs : docs ? [docs] : []) as Doc[];
+    for (const d of list) {
+      if (d.state === undefined || d._id === undefined) continue;
+      let byId = this.stateJournal.get(collection);
+      if (!byId) this.stateJournal.set(collection, (byId = new Map()));
+      const id = String(d._id);
+      const h = byId.get(id) ?? [];
+      if (h.at(-1)?.state !== d.state) h.push({ state: d.state, at: Date.now() });
+      byId.set(id, h.slice(-50));
+    }
+  }
+
   private takeFault(collection: string, action: string): DbFaultRule['kind'] | undefined {
     if (!(DB_WRITE_ACTIONS as readonly string[]).includes(action)) return undefined;
     const rule = this.faults.take((f) => (!f.collection || f.collection === collection) && (!f.action || f.action === action));
@@ -134,6 +162,7 @@ export class CloudDatabase {
         case 'database.insertDocument': {
           const docs = (params.data as unknown[]).map(parseEjson);
           const inserted = await ds.insertAsync(docs);
+          this.noteStates(name, inserted);
           return { data: { insertedIds: (Array.isArray(inserted) ? inserted : [inserted]).map((d) => d._id) } };
         }
         case 'database.getDocument': {
@@ -151,7 +180,8 @@ export class CloudDatabase {
           if (params.merge === false && params.upsert === true && query._id !== undefined && data._id === undefined) data._id = query._id;
           // With merge the data holds update operators ($set, $inc…); without (doc.set) it is a
           // whole document that replaces the match. nedb reads both forms the same way Mongo does.
-          const r = await ds.updateAsync(query, data, { multi: params.multi !== false, upsert: params.upsert === true });
+          const r = await ds.updateAsync(query, data, { multi: params.multi !== false, upsert: params.upsert === true, returnUpdatedDocs: true });
+          this.noteStates(name, r.affectedDocuments);
           const upsertId = r.upsert && r.affectedDocuments && !Array.isArray(r.affectedDocuments) ? (r.affectedDocuments as Doc)._id : null;
           return { data: { updated: r.upsert ? 0 : r.numAffected, upsert_id: upsertId } };
         }

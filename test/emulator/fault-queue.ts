@@ -10,6 +10,11 @@ export class FaultQueue<R> {
     this.rules.push({ rule, left: times });
   }
 
+  /** The rules still waiting, with how many calls each will still hit. */
+  list(): { rule: R; left: number }[] {
+    return this.rules.map((r) => ({ rule: r.rule, left: r.left }));
+  }
+
   clear(): void {
     this.rules = [];
   }

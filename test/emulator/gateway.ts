@@ -66,7 +66,16 @@ export class Gateway {
         if (!res.headersSent) sendJson(res, 500, { code: 'SYS_ERR', message: (e as Error).message });
       });
     });
-    await new Promise<void>((resolve) => this.server!.listen(this.opts.port ?? 0, '127.0.0.1', resolve));
+    const server = this.server;
+    const port = this.opts.port ?? 0;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EADDRINUSE') reject(new Error(`port ${port} on 127.0.0.1 is already in use (another local cloud?): stop it, or choose another port with PORT=<port>`));
+        else if (e.code === 'EACCES') reject(new Error(`port ${port} on 127.0.0.1 may not be used by this user: choose another with PORT=<port> (1024 to 65535)`));
+        else reject(e);
+      });
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
   }
 
   async close(): Promise<void> {

@@ -17,7 +17,14 @@ import { WechatClientEmulator } from './wechat-client';
 import { WxaGameBackend } from './wxa-game';
 import { PushSender, type PushFault } from './push-sender';
 import type { PaidOrder } from './wechat-client';
-import { existsSync } from 'fs';
+import { existsSync, readFileSync } from 'fs';
+import { LogHub, readableLogLine } from './log-hub';
+import { startTimers, timerTriggers, type RunningTimer } from './timers';
+import type { FunctionManifest } from '../../shared/edge/function';
+import { FUNCTION_TABLE } from './paths';
+import type { Invocation } from './runner';
+import { checkFaultRule } from './midas-backend';
+import { serveConsole } from './console-routes';
 
 export interface LocalCloudOptions {
   port?: number;
@@ -34,7 +41,15 @@ export interface LocalCloudOptions {
   dataDir?: string;
   /** WeChat's push retry schedule is multiplied by this (default 0.001: 15 s become 15 ms). */
   pushTimeScale?: number;
+  /** Fire the functions' timer triggers (config.json) on their cron, as the platform does (off by default). */
+  timers?: boolean;
 }
+
+/**
+ * Settings an operator may give (environment or .env) that the emulated WeChat must share with
+ * the functions: when set, the local WeChat uses them; otherwise both get a random one per run.
+ */
+export const SHARED_SECRETS = ['MIDAS_SECRET', 'MIDAS_SANDBOX_SECRET', 'MIDAS_APPKEY', 'MIDAS_SANDBOX_APPKEY', 'WX_APP_SECRET', 'YSDK_APPKEY', 'YSDK_SANDBOX_APPKEY', 'WX_PUSH_TOKEN', 'WX_PUSH_AES_KEY'] as const;
 
 /** A fresh random secret per run: the emulator and the functions share it through configuration only. */
 export function randomSecret(): string {
@@ -59,29 +74,36 @@ export class LocalCloud {
   readonly envId: string;
   /** The configuration every function instance gets (what an operator sets in the console). */
   readonly functionEnv: Record<string, string>;
+  readonly functionsDir: string;
+  /** Everything the functions log, each invocation, and the cloud's own events, as they happen. */
+  readonly logs = new LogHub();
+  /** Players made from the console (besides those with an account). */
+  readonly knownPlayers = new Set<string>();
+  private timerHandle?: { timers: RunningTimer[]; stop: () => void };
 
   private constructor(opts: LocalCloudOptions, gateway: Gateway, backend: MidasBackend, database: CloudDatabase, app: MidasApp, ysdk: YsdkEmulator, wechat: WechatClientEmulator, wxa: WxaGameBackend) {
     this.backend = backend;
     this.wxa = wxa;
-    this.midasApi = opts.midasApi ?? 'v1';
+    this.midasApi = opts.midasApi ?? (opts.functionEnv?.MIDAS_API === 'v2' ? 'v2' : 'v1');
     this.database = database;
     this.ysdk = ysdk;
     this.wechat = wechat;
     this.gateway = gateway;
     this.app = app;
     this.envId = opts.envId ?? 'local-env';
+    const midasEnv = opts.midasEnv ?? (opts.functionEnv?.MIDAS_ENV === 'production' ? 'production' : 'sandbox');
     this.functionEnv = {
-      MIDAS_ENV: opts.midasEnv ?? 'sandbox',
-      MIDAS_API: opts.midasApi ?? 'v1',
+      MIDAS_ENV: midasEnv,
+      MIDAS_API: this.midasApi,
       MIDAS_OFFER_ID: app.offerId,
       MIDAS_SECRET: app.secrets.production,
       MIDAS_SANDBOX_SECRET: app.secrets.sandbox,
       MIDAS_APPID: app.appid,
-      YSDK_ENV: opts.midasEnv ?? 'sandbox',
+      YSDK_ENV: midasEnv,
       YSDK_OFFER_ID: ysdk.app.offerId,
       YSDK_APPKEY: ysdk.app.appKeys.production,
       YSDK_SANDBOX_APPKEY: ysdk.app.appKeys.sandbox,
-      YSDK_BASE_URL: `${gateway.url}${YSDK_PREFIX[opts.midasEnv ?? 'sandbox']}`,
+      YSDK_BASE_URL: `${gateway.url}${YSDK_PREFIX[midasEnv]}`,
       MIDAS_APPKEY: wechat.app.appKeys.production,
       MIDAS_SANDBOX_APPKEY: wechat.app.appKeys.sandbox,
       WX_APP_SECRET: wechat.app.appSecret,
@@ -90,11 +112,16 @@ export class LocalCloud {
       WX_PUSH_AES_KEY: randomBytes(32).toString('base64').slice(0, 43),
       ...opts.functionEnv,
     };
+    this.functionsDir = opts.functionsDir ?? FUNCTIONS_DIR;
+    const table = readFunctionTable(this.functionsDir);
     this.runner = new FunctionRunner({
-      functionsDir: opts.functionsDir ?? FUNCTIONS_DIR,
+      functionsDir: this.functionsDir,
       gatewayUrl: gateway.url,
       envId: this.envId,
       functionEnv: this.functionEnv,
+      timeoutOf: (name) => (table[name] ? table[name].timeoutSeconds * 1000 : undefined),
+      onLog: (fn, line) => this.logs.add(fn, 'log', readableLogLine(line)),
+      onCall: (fn, player, inv) => this.logs.add(fn, 'call', describeCall(player, inv)),
     });
     this.pushes = new PushSender({
       appid: app.appid,
@@ -102,6 +129,7 @@ export class LocalCloud {
       timeScale: opts.pushTimeScale ?? 0.001,
       // The cloud's message-push route: the event is the push, the answer the reply.
       deliver: async (envelope) => {
+        this.logs.add('cloud', 'cloud', `WeChat pushes ${String(envelope.Event)} to paymentNotify`);
         const r = await this.runner.invoke('paymentNotify', envelope, { appid: app.appid, source: 'wx_push' });
         return r.error ? { error: r.error.message } : r.result;
       },
@@ -147,20 +175,21 @@ export class LocalCloud {
   }
 
   static async start(opts: LocalCloudOptions = {}): Promise<LocalCloud> {
+    const given = opts.functionEnv ?? {};
     const app: MidasApp = {
-      appid: opts.app?.appid ?? 'wx51dc10ca1c0ffee0',
-      offerId: opts.app?.offerId ?? '1450012345',
-      secrets: opts.app?.secrets ?? { production: randomSecret(), sandbox: randomSecret() },
+      appid: opts.app?.appid ?? given.MIDAS_APPID ?? 'wx51dc10ca1c0ffee0',
+      offerId: opts.app?.offerId ?? given.MIDAS_OFFER_ID ?? '1450012345',
+      secrets: opts.app?.secrets ?? { production: given.MIDAS_SECRET ?? randomSecret(), sandbox: given.MIDAS_SANDBOX_SECRET ?? randomSecret() },
     };
     const backend = new MidasBackend([app]);
-    const ysdk = new YsdkEmulator({ offerId: '1450099999', appKeys: { production: randomSecret(), sandbox: randomSecret() } });
+    const ysdk = new YsdkEmulator({ offerId: given.YSDK_OFFER_ID ?? '1450099999', appKeys: { production: given.YSDK_APPKEY ?? randomSecret(), sandbox: given.YSDK_SANDBOX_APPKEY ?? randomSecret() } });
     // WeChat's side is configured like the console: the products and prices of the catalogue.
     const cat = catalogue();
     const wechat = new WechatClientEmulator({
       appid: app.appid,
-      appSecret: randomSecret(),
+      appSecret: given.WX_APP_SECRET ?? randomSecret(),
       offerId: app.offerId,
-      appKeys: { production: randomSecret(), sandbox: randomSecret() },
+      appKeys: { production: given.MIDAS_APPKEY ?? randomSecret(), sandbox: given.MIDAS_SANDBOX_APPKEY ?? randomSecret() },
       productPrices: new Map([...cat.products.values()].map((p) => [p.productId, p.priceFen])),
       coinPriceFen: cat.coinPriceFen,
       released: false,
@@ -168,7 +197,7 @@ export class LocalCloud {
     // (wechat.onPaid is set by the constructor, once the runner exists)
     const wxa = new WxaGameBackend({ appid: app.appid, appSecret: wechat.app.appSecret, offerId: app.offerId, appKeys: wechat.app.appKeys }, wechat);
     // Coins bought on the sheet land in the player's account of the generation in use, as a top-up does.
-    wechat.onCoinsPaid = (openid, env, coins) => (opts.midasApi === 'v2' ? wxa.topUp(env, openid, coins) : backend.topUp({ env, openid }, coins));
+    wechat.onCoinsPaid = (openid, env, coins) => ((opts.midasApi ?? given.MIDAS_API) === 'v2' ? wxa.topUp(env, openid, coins) : backend.topUp({ env, openid }, coins));
     const database = new CloudDatabase(opts.dataDir && path.join(opts.dataDir, 'database'));
     if (opts.dataDir) backend.persistTo(path.join(opts.dataDir, 'midas-accounts.json'));
     await database.open();
@@ -188,6 +217,7 @@ export class LocalCloud {
     });
     await gateway.start();
     cloud = new LocalCloud(opts, gateway, backend, database, app, ysdk, wechat, wxa);
+    if (opts.timers) cloud.startTimers();
     return cloud;
   }
 
@@ -217,7 +247,26 @@ export class LocalCloud {
     return this.midasApi === 'v2' ? this.wxa.balance(env, openid, zoneId) : this.backend.balance({ env, openid, zoneId });
   }
 
+  /** Timer triggers firing on their cron (started with the `timers` option). */
+  get timers(): RunningTimer[] {
+    return this.timerHandle?.timers ?? [];
+  }
+
+  /** Starts firing every timer trigger of config.json on its cron. */
+  startTimers(): void {
+    this.timerHandle?.stop();
+    this.timerHandle = startTimers(timerTriggers(this.functionsDir), (spec) => void this.fireTimer(spec.fn, spec.name));
+  }
+
+  /** A timer trigger fires now: the function runs as the platform runs it on its cron. */
+  async fireTimer(fn: string, triggerName = 'timer') {
+    this.logs.add('cloud', 'cloud', `timer ${triggerName} fires ${fn}`);
+    const event = { Type: 'timer', TriggerName: triggerName, Time: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), Message: '' };
+    return this.runner.invoke(fn, event, { appid: this.app.appid, source: 'wx_trigger' });
+  }
+
   async close(): Promise<void> {
+    this.timerHandle?.stop();
     this.pushes.stop();
     await this.runner.close();
     await this.gateway.close();
@@ -247,6 +296,7 @@ export class LocalCloud {
         return {};
       }
     };
+    if (await serveConsole(this, req, url, body, res)) return true;
     const fnHttp = /^\/http\/([A-Za-z0-9_-]+)$/.exec(url.pathname);
     if (fnHttp) {
       // CloudBase's HTTP access service: the request as an API-gateway event, the answer as its response.
@@ -354,26 +404,48 @@ export class LocalCloud {
       }
     }
     if (req.method === 'POST' && url.pathname === '/callFunction') {
-      const { name, data, player } = json() as { name?: unknown; data?: unknown; player?: Player };
-      if (typeof name !== 'string' || !/^[A-Za-z0-9_-]+$/.test(name)) {
-        sendJson(res, 400, { errCode: -1, errMsg: 'cloud.callFunction:fail name is required' });
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.toString('utf8'));
+      } catch (e) {
+        sendJson(res, 400, { errCode: -1, errMsg: `cloud.callFunction:fail the request body is not JSON (${(e as Error).message}); send {"name": "<function>", "data": {…}, "player": {"openid": "…"}}` });
         return true;
       }
-      const r = await this.invoke(name, data ?? {}, player ?? {});
+      const { name, data, player } = (parsed !== null && typeof parsed === 'object' ? parsed : {}) as { name?: unknown; data?: unknown; player?: Player };
+      if (typeof name !== 'string' || name === '') {
+        sendJson(res, 400, { errCode: -1, errMsg: `cloud.callFunction:fail name is required: the function to call, one of ${this.runner.names().join(', ')}` });
+        return true;
+      }
+      if (!this.runner.exists(name)) {
+        sendJson(res, 404, { errCode: -501000, errMsg: `cloud.callFunction:fail -501000 FunctionName parameter could not be found: there is no function "${name}" in this cloud (functions: ${this.runner.names().join(', ')})` });
+        return true;
+      }
+      const r = await this.invoke(name, data ?? {}, player !== null && typeof player === 'object' ? player : {});
       if (r.error) sendJson(res, 200, { errCode: -504002, errMsg: `cloud.callFunction:fail -504002 functions execute fail. ${r.error.message}` });
       else sendJson(res, 200, { result: r.result, errMsg: 'cloud.callFunction:ok' });
       return true;
     }
     if (req.method === 'POST' && url.pathname === '/__emulator/topup') {
-      const { openid, coins, zoneId, env } = json() as { openid?: string; coins?: number; zoneId?: string; env?: MidasEnv };
-      if (typeof openid !== 'string' || typeof coins !== 'number') {
-        sendJson(res, 400, { error: 'openid and coins are required' });
+      const { openid, coins, zoneId, env, api } = json() as { openid?: unknown; coins?: unknown; zoneId?: unknown; env?: unknown; api?: unknown };
+      const problem =
+        typeof openid !== 'string' || openid === '' ? 'openid is required'
+        : !Number.isSafeInteger(coins) || (coins as number) <= 0 || (coins as number) > 1_000_000 ? 'coins must be a whole number from 1 to 1000000'
+        : env !== undefined && env !== 'sandbox' && env !== 'production' ? 'env must be sandbox or production'
+        : api !== undefined && api !== 'v1' && api !== 'v2' ? 'api must be v1 or v2'
+        : zoneId !== undefined && (typeof zoneId !== 'string' || !/^[0-9]{1,16}$/.test(zoneId)) ? 'zoneId must be digits'
+        : undefined;
+      if (problem) {
+        sendJson(res, 400, { error: problem });
         return true;
       }
-      const midasEnv = env ?? (this.functionEnv.MIDAS_ENV as MidasEnv);
-      if (this.midasApi === 'v2') this.wxa.topUp(midasEnv, openid, coins, zoneId ?? '1');
-      else this.backend.topUp({ env: midasEnv, openid, ...(zoneId && { zoneId }) }, coins);
-      sendJson(res, 200, { balance: this.balanceOf(openid, midasEnv, zoneId ?? '1') });
+      const midasEnv = (env ?? this.functionEnv.MIDAS_ENV) as MidasEnv;
+      const zone = (zoneId as string | undefined) ?? '1';
+      const generation = (api as 'v1' | 'v2' | undefined) ?? this.midasApi;
+      if (generation === 'v2') this.wxa.topUp(midasEnv, openid as string, coins as number, zone);
+      else this.backend.topUp({ env: midasEnv, openid: openid as string, zoneId: zone }, coins as number);
+      this.logs.add('cloud', 'cloud', `top-up of ${String(coins)} coins for ${String(openid)} (${generation}, ${midasEnv})`);
+      const balance = generation === 'v2' ? this.wxa.balance(midasEnv, openid as string, zone) : this.backend.balance({ env: midasEnv, openid: openid as string, zoneId: zone });
+      sendJson(res, 200, { balance });
       return true;
     }
     if (req.method === 'POST' && url.pathname === '/__emulator/ysdk/login') {
@@ -396,7 +468,14 @@ export class LocalCloud {
       return true;
     }
     if (req.method === 'POST' && url.pathname === '/__emulator/faults') {
-      this.injectFault(json() as unknown as FaultRule);
+      const rule = json();
+      try {
+        checkFaultRule(rule);
+      } catch (e) {
+        sendJson(res, 400, { error: (e as Error).message });
+        return true;
+      }
+      this.injectFault(rule);
       sendJson(res, 200, { ok: true });
       return true;
     }
@@ -409,4 +488,31 @@ export class LocalCloud {
     }
     return false;
   }
+}
+
+/** The function table the build wrote (timeouts), when the functions are the project's own. */
+function readFunctionTable(functionsDir: string): Record<string, FunctionManifest> {
+  const file = path.resolve(functionsDir) === path.resolve(FUNCTIONS_DIR) ? FUNCTION_TABLE : path.join(functionsDir, '..', 'build', 'functions.json');
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, FunctionManifest>;
+  } catch {
+    return {};
+  }
+}
+
+/** One line for an invocation: who called, how long it took, what came back (codes only). */
+export function describeCall(player: Player, inv: Invocation): string {
+  const who = [player.source ?? 'wx_client', player.openid].filter(Boolean).join(' ');
+  const took = `${Math.round(inv.ms)} ms${inv.cold ? ', cold start' : ''}`;
+  let outcome: string;
+  if (inv.error) outcome = `${inv.error.kind}: ${inv.error.message}`;
+  else {
+    const r = inv.result as { ok?: unknown; error?: { code?: unknown }; ErrCode?: unknown; statusCode?: unknown } | null | undefined;
+    if (r && r.ok === true) outcome = 'ok';
+    else if (r && r.ok === false) outcome = `error ${String(r.error?.code)}`;
+    else if (r && r.ErrCode !== undefined) outcome = `ErrCode ${String(r.ErrCode)}`;
+    else if (r && r.statusCode !== undefined) outcome = `HTTP ${String(r.statusCode)}`;
+    else outcome = 'answered';
+  }
+  return `called by ${who} (${took}): ${outcome}`;
 }

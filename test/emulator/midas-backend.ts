@@ -6,6 +6,8 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'fs';
 import { BILL_NO_PATTERN, BILL_VALIDITY_SECONDS, MAX_COINS_PER_CALL, ZONE_ID_PATTERN } from '../../shared/midas-v1/api-limits';
 import {
+  MIDAS_ENVS,
+  OPERATION_NAMES,
   PF_ANDROID,
   allParams,
   cgiPath,
@@ -43,6 +45,21 @@ export interface FaultRule {
   env?: MidasEnv;
   /** How many matching calls it hits (default 1). */
   times?: number;
+}
+
+/** The kinds of {@link Fault}. */
+export const FAULT_KINDS = ['busy', 'applyThenBusy', 'delay', 'inProgress', 'empty', 'gatewayError'] as const satisfies readonly Fault['kind'][];
+
+/** Throws, naming the field, unless `rule` is a fault rule this backend knows. */
+export function checkFaultRule(rule: unknown): asserts rule is FaultRule {
+  const r = rule as Partial<FaultRule> | null;
+  if (r === null || typeof r !== 'object') throw new Error('a fault rule is an object: {fault: {kind}, op?, env?, times?}');
+  const kind = (r.fault as { kind?: unknown } | undefined)?.kind;
+  if (!(FAULT_KINDS as readonly unknown[]).includes(kind)) throw new Error(`fault.kind must be one of ${FAULT_KINDS.join(', ')} (got ${JSON.stringify(kind)})`);
+  if (kind === 'delay' && !(Number.isSafeInteger((r.fault as { ms?: unknown }).ms) && (r.fault as { ms: number }).ms > 0)) throw new Error('fault.ms must be a positive whole number of milliseconds for a delay');
+  if (r.op !== undefined && !(OPERATION_NAMES as readonly unknown[]).includes(r.op)) throw new Error(`op must be one of ${OPERATION_NAMES.join(', ')} (got ${JSON.stringify(r.op)})`);
+  if (r.env !== undefined && !(MIDAS_ENVS as readonly unknown[]).includes(r.env)) throw new Error(`env must be one of ${MIDAS_ENVS.join(', ')} (got ${JSON.stringify(r.env)})`);
+  if (r.times !== undefined && !(Number.isSafeInteger(r.times) && r.times > 0)) throw new Error('times must be a positive whole number');
 }
 
 export interface Account {
@@ -156,11 +173,16 @@ export class MidasBackend {
   }
 
   injectFault(rule: FaultRule): void {
+    checkFaultRule(rule);
     this.faults.add(rule, rule.times ?? 1);
   }
 
   clearFaults(): void {
     this.faults.clear();
+  }
+
+  pendingFaults(): { rule: FaultRule; left: number }[] {
+    return this.faults.list();
   }
 
   private takeFault(op: OperationName, env: MidasEnv): Fault | undefined {

@@ -12,3 +12,5 @@ function findRoot(start: string): string {
 export const ROOT = findRoot(__dirname);
 export const FUNCTIONS_DIR = path.join(ROOT, 'cloudfunctions');
 export const INSTANCE_HOST = path.join(ROOT, 'test', 'emulator', 'instance-host.cjs');
+/** The function table the build writes: each function's manifest (timeout, triggers, permissions), by name. */
+export const FUNCTION_TABLE = path.join(ROOT, 'build', 'functions.json');

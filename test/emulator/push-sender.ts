@@ -25,6 +25,8 @@ export type PushFault =
   /** held back until the next push has been sent, then sent */
   | { kind: 'reorder' };
 
+export const PUSH_FAULT_KINDS = ['drop', 'duplicate', 'delay', 'reorder'] as const satisfies readonly PushFault['kind'][];
+
 export interface PushRecord {
   id: string;
   event: string;
@@ -63,12 +65,19 @@ export class PushSender {
   constructor(private readonly opts: PushSenderOptions) {}
 
   injectFault(fault: PushFault, times = 1): void {
-    if (!['drop', 'duplicate', 'delay', 'reorder'].includes(fault.kind)) throw new Error(`unknown push fault kind ${String((fault as { kind: unknown }).kind)}`);
+    const kind = (fault as { kind?: unknown } | undefined)?.kind;
+    if (!(PUSH_FAULT_KINDS as readonly unknown[]).includes(kind)) throw new Error(`fault.kind must be one of ${PUSH_FAULT_KINDS.join(', ')} (got ${JSON.stringify(kind)})`);
+    if (kind === 'delay' && !(Number.isSafeInteger((fault as { ms?: unknown }).ms) && (fault as { ms: number }).ms > 0)) throw new Error('fault.ms must be a positive whole number of milliseconds for a delay');
+    if (!(Number.isSafeInteger(times) && times > 0)) throw new Error('times must be a positive whole number');
     this.faults.add(fault, times);
   }
 
   clearFaults(): void {
     this.faults.clear();
+  }
+
+  pendingFaults(): { rule: PushFault; left: number }[] {
+    return this.faults.list();
   }
 
   /** Builds the envelope of a push, signed with the AppKey of the payload's env. */

@@ -5,6 +5,7 @@
  * invocation past the function timeout kills its instance.
  */
 import { fork, type ChildProcess } from 'child_process';
+import { existsSync, readdirSync } from 'fs';
 import path from 'path';
 import { INSTANCE_HOST } from './paths';
 
@@ -43,6 +44,12 @@ export interface RunnerOptions {
   envId: string;
   /** Function configuration every instance gets. */
   functionEnv?: Record<string, string>;
+  /** A function's timeout in ms (its deployed timeout); 3000 when left out. */
+  timeoutOf?: (name: string) => number | undefined;
+  /** Called with each line a function logs, as it is written. */
+  onLog?: (fn: string, line: string) => void;
+  /** Called with each invocation once it has answered. */
+  onCall?: (fn: string, player: Player, invocation: Invocation) => void;
 }
 
 
@@ -57,14 +64,20 @@ class Instance {
   private pending = new Map<number, Pending>();
   private seq = 0;
 
-  constructor(bundle: string, env: Record<string, string>) {
+  constructor(bundle: string, env: Record<string, string>, onLine?: (line: string) => void) {
     this.child = fork(INSTANCE_HOST, [bundle], { env, stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'json' });
     // An instance may die at any moment, even as a message is sent to it (EPIPE): that fails its
     // invocations, never the local cloud.
     this.child.on('error', (e) => this.fail(e));
     // The function's logs are the operator's, not the test output's; keep them for inspection.
+    let partial = '';
     this.child.stderr?.on('data', (d: Buffer) => {
-      this.logs += d.toString();
+      const text = d.toString();
+      this.logs += text;
+      if (!onLine) return;
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) if (line.trim()) onLine(line);
     });
     this.ready = new Promise((resolve, reject) => {
       this.child.on('message', (m: { type: string; id?: number; message?: string } & HostResult) => {
@@ -143,10 +156,27 @@ export class FunctionRunner {
     };
   }
 
+  /** The built functions (folders with an index.js). */
+  names(): string[] {
+    try {
+      return readdirSync(this.opts.functionsDir, { withFileTypes: true })
+        .filter((d) => d.isDirectory() && existsSync(path.join(this.opts.functionsDir, d.name, 'index.js')))
+        .map((d) => d.name)
+        .sort();
+    } catch {
+      return [];
+    }
+  }
+
+  exists(name: string): boolean {
+    return /^[A-Za-z0-9_-]+$/.test(name) && existsSync(path.join(this.opts.functionsDir, name, 'index.js'));
+  }
+
   /** Starts a fresh instance of `name` (a cold start); it is in the pool at once, loading. */
   private create(name: string, functionEnv: Record<string, string>): Instance {
     const bundle = path.join(this.opts.functionsDir, name, 'index.js');
-    const inst = new Instance(bundle, this.platformEnv(name, functionEnv));
+    const onLog = this.opts.onLog;
+    const inst = new Instance(bundle, this.platformEnv(name, functionEnv), onLog && ((line) => onLog(name, line)));
     const key = this.poolKey(name, functionEnv);
     this.pools.set(key, [...(this.pools.get(key) ?? []), inst]);
     return inst;
@@ -161,7 +191,16 @@ export class FunctionRunner {
    * (concurrent calls get their own instances, as on the platform).
    */
   async invoke(name: string, event: unknown, player: Player = {}, options: InvokeOptions = {}): Promise<Invocation> {
+    const inv = await this.run(name, event, player, options);
+    this.opts.onCall?.(name, player, inv);
+    return inv;
+  }
+
+  private async run(name: string, event: unknown, player: Player, options: InvokeOptions): Promise<Invocation> {
     const t0 = performance.now();
+    if (!this.exists(name)) {
+      return { error: { message: `FunctionName parameter could not be found: there is no function "${name}" (functions: ${this.names().join(', ')})`, kind: 'exception' }, cold: false, ms: 0 };
+    }
     const functionEnv = options.functionEnv ?? {};
     const pool = (this.pools.get(this.poolKey(name, functionEnv)) ?? []).filter((i) => !i.dead);
     this.pools.set(this.poolKey(name, functionEnv), pool);
@@ -184,7 +223,7 @@ export class FunctionRunner {
         ? { ...event, userInfo: { appId: player.appid, openId: player.openid } }
         : event;
 
-    const timeoutMs = options.timeoutMs ?? 3000;
+    const timeoutMs = options.timeoutMs ?? this.opts.timeoutOf?.(name) ?? 3000;
     let timer: NodeJS.Timeout | undefined;
     try {
       await inst.ready;

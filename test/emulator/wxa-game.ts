@@ -16,7 +16,7 @@ import type { MidasEnv } from '../../shared/midas-v1/operation-table';
 import { userSignature, v2PaySig } from '../../shared/virtual-payment/signing';
 import { V2_BILL_NO_PATTERN, WXA_GAME, WXA_GAME_OPS, wxaPath, type WxaGameOp } from '../../shared/wxa-game/operation-table';
 import { FaultQueue } from './fault-queue';
-import type { Fault, FaultRule } from './midas-backend';
+import { checkFaultRule, type Fault, type FaultRule } from './midas-backend';
 import type { WechatClientEmulator } from './wechat-client';
 
 export interface WxaAccount {
@@ -103,11 +103,16 @@ export class WxaGameBackend {
   }
 
   injectFault(rule: FaultRule): void {
+    checkFaultRule(rule);
     this.faults.add(rule, rule.times ?? 1);
   }
 
   clearFaults(): void {
     this.faults.clear();
+  }
+
+  pendingFaults(): { rule: FaultRule; left: number }[] {
+    return this.faults.list();
   }
 
   /** WeChat expires the player's current session_key: calls signed with it answer 90016. */

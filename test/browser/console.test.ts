@@ -1,0 +1,67 @@
+/**
+ * The console in a real browser: a person creates a player, tops up, buys an item in one click
+ * and sees it delivered (client order DELIVERED, the inventory, the push acknowledged, the logs),
+ * then scripts a fault and clears it. Screenshots go to build/screenshots/.
+ */
+import type { Browser } from 'playwright-core';
+import { LocalCloud } from '../emulator/local-cloud';
+import { describeInBrowser, launch, openPage, screenshot } from './browser';
+
+describeInBrowser('the web console', () => {
+  let cloud: LocalCloud;
+  let browser: Browser;
+  beforeAll(async () => {
+    cloud = await LocalCloud.start({ timers: true });
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await cloud?.close();
+  });
+
+  test('a purchase made from the console is delivered, and the console shows it', async () => {
+    const { page, errors } = await openPage(browser, `${cloud.url}/`);
+    await page.getByText('cloud env local-env').waitFor();
+
+    const openid = 'oBrowserPlayer_00000000000001';
+    await page.getByLabel('openid of the new player').fill(openid);
+    await page.getByRole('button', { name: 'Create player' }).click();
+    await page.locator(`#players tr[data-openid="${openid}"]`).first().waitFor();
+    await page.getByLabel('player', { exact: true }).selectOption(openid);
+
+    await page.getByLabel('coins to top up').fill('250');
+    await page.getByRole('button', { name: 'Top up' }).click();
+    await page.locator(`#players tr[data-openid="${openid}"][data-env="sandbox"] .balance`).filter({ hasText: '250' }).waitFor();
+    expect(cloud.backend.balance({ env: 'sandbox', openid })).toBe(250);
+
+    await page.getByLabel('product').selectOption('sword_basic');
+    await page.getByRole('button', { name: 'Buy item' }).click();
+    await page.locator('#activity li.ok').filter({ hasText: 'delivered' }).waitFor({ timeout: 20_000 });
+
+    const row = page.locator('#client-orders tbody tr').filter({ hasText: 'sword_basic' });
+    await row.locator('.state.DELIVERED').waitFor();
+    await page.locator(`#players tr[data-openid="${openid}"] .inventory`).filter({ hasText: 'sword_basic 1' }).waitFor();
+    await page.locator('#pushes .state.acknowledged').first().waitFor();
+    await page.locator('#logs').filter({ hasText: 'paymentNotify' }).waitFor();
+    expect(await row.locator('.history').innerText()).toMatch(/PENDING .*→ PAID .*→ DELIVERED/);
+
+    // What the console showed is what the cloud holds.
+    const orders = await cloud.database.all('midas_client_orders');
+    expect(orders.filter((o) => o.openid === openid).map((o) => [o.productId, o.state])).toEqual([['sword_basic', 'DELIVERED']]);
+    await screenshot(page, 'console-after-purchase');
+
+    await page.getByLabel('fault kind').selectOption('busy');
+    await page.getByLabel('operation').selectOption('pay');
+    await page.getByRole('button', { name: 'Add fault' }).click();
+    await page.locator('#faults li').filter({ hasText: 'Midas v1: busy on pay ×1' }).waitFor();
+    expect(cloud.backend.pendingFaults()).toEqual([{ rule: { fault: { kind: 'busy' }, op: 'pay', times: 1 }, left: 1 }]);
+    await screenshot(page, 'console-fault');
+    await page.getByRole('button', { name: 'Clear all' }).click();
+    await page.locator('#faults li').filter({ hasText: 'none' }).waitFor();
+    expect(cloud.backend.pendingFaults()).toEqual([]);
+
+    await page.getByRole('button', { name: 'Run reconcile now' }).click();
+    await page.locator('#activity li').filter({ hasText: /running reconcile… done/ }).waitFor();
+    expect(errors).toEqual([]);
+  });
+});

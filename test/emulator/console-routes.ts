@@ -1,0 +1,199 @@
+/**
+ * The web console of the local cloud (`npm start`, http://127.0.0.1:<port>/) and the JSON routes
+ * it reads and drives, which scripts may use too:
+ * - GET  /                      the console (static files under test/emulator/console/)
+ * - GET  /client/index.mjs      the mini-game package as built (the console buys with it, as a game does)
+ * - GET  /__emulator/state      players and balances (both environments, v1 and 2.0), the ledger and
+ *                               client orders with their state history, inventories, pushes with their
+ *                               attempts, faults waiting, timers
+ * - GET  /__emulator/logs?since=N, /__emulator/logs/stream (server-sent events): log lines as they happen
+ * - GET  /__emulator/faults; POST /__emulator/faults/clear; POST /__emulator/database/faults {kind, collection?, action?, times?}
+ * - POST /__emulator/players {openid?}: a new player (a random openid when none is given)
+ * - POST /__emulator/timers/fire {fn}: the function's timer trigger fires now (run the reconciler)
+ */
+import { randomBytes } from 'crypto';
+import { existsSync, readFileSync } from 'fs';
+import type http from 'http';
+import path from 'path';
+import { MIDAS_ENVS, type MidasEnv } from '../../shared/midas-v1/operation-table';
+import { DB_WRITE_ACTIONS, type DbFaultRule } from './database';
+import { sendJson } from './gateway';
+import type { LocalCloud } from './local-cloud';
+import type { LogLine } from './log-hub';
+import { ROOT } from './paths';
+
+const CONSOLE_DIR = path.join(ROOT, 'test', 'emulator', 'console');
+const CLIENT_DIR = path.join(ROOT, 'build', 'midas-client');
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json' };
+
+/** A file under `dir` (never outside it), or false. */
+function sendFile(res: http.ServerResponse, dir: string, rel: string): boolean {
+  const file = path.resolve(dir, rel);
+  if (!file.startsWith(dir + path.sep) || !existsSync(file)) return false;
+  res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+  res.end(readFileSync(file));
+  return true;
+}
+
+function parseBody(body: Buffer): Record<string, unknown> | Error {
+  try {
+    const v: unknown = JSON.parse(body.toString('utf8') || '{}');
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : new Error('the body must be a JSON object');
+  } catch (e) {
+    return new Error(`the body is not JSON (${(e as Error).message})`);
+  }
+}
+
+/** A new player's openid: 28 characters, as WeChat's are. */
+function newOpenid(): string {
+  return `oLocal${randomBytes(16).toString('base64url').replace(/[-_]/g, 'x').slice(0, 22)}`;
+}
+
+/** Everything the console shows, in one answer. */
+export async function consoleState(cloud: LocalCloud) {
+  const env = cloud.functionEnv;
+  const ledgerCollection = env.MIDAS_LEDGER_COLLECTION ?? 'midas_orders';
+  const clientCollection = env.MIDAS_CLIENT_ORDERS_COLLECTION ?? 'midas_client_orders';
+  const inventoryCollection = env.MIDAS_INVENTORY_COLLECTION ?? 'midas_inventory';
+  const byCreated = (a: Record<string, unknown>, b: Record<string, unknown>) => Number(b.createdAt ?? 0) - Number(a.createdAt ?? 0);
+
+  const players = new Map<string, { openid: string; accounts: Record<string, unknown>[] }>();
+  const player = (openid: string) => {
+    let p = players.get(openid);
+    if (!p) players.set(openid, (p = { openid, accounts: [] }));
+    return p;
+  };
+  for (const openid of cloud.knownPlayers) player(openid);
+  for (const [id, a] of cloud.backend.accounts) {
+    const [e, , , zoneId, openid] = id.split('|');
+    player(openid!).accounts.push({ api: 'v1', env: e, zoneId, balance: a.paid + a.gen, paid: a.paid, gifted: a.gen, saveAmt: a.saveAmt, costSum: a.costSum, presentSum: a.presentSum });
+  }
+  for (const [id, a] of cloud.wxa.accounts) {
+    const [e, , , zoneId, openid] = id.split('|');
+    player(openid!).accounts.push({ api: 'v2', env: e, zoneId, balance: a.paid + a.present, paid: a.paid, gifted: a.present, saveAmt: a.sumSave, costSum: a.sumCost, presentSum: a.sumPresent });
+  }
+  const inventory = await cloud.database.all(inventoryCollection);
+  for (const inv of inventory) {
+    const [, openid] = String(inv._id).split(':');
+    if (openid) player(openid);
+  }
+
+  const ledger = (await cloud.database.all(ledgerCollection)).sort(byCreated).slice(0, 300).map((o) => {
+    const { call: _call, leaseId: _lease, ...shown } = o as Record<string, unknown>;
+    return { ...shown, history: cloud.database.stateHistory(ledgerCollection, String(o._id)) };
+  });
+  // A client order is PENDING from when it is signed; its own history starts at the first change.
+  const clientOrders = (await cloud.database.all(clientCollection)).sort(byCreated).slice(0, 300).map((o) => {
+    const h = (o.history ?? []) as { state: string; at: number; via?: string }[];
+    return { ...o, history: h[0]?.state === 'PENDING' ? h : [{ state: 'PENDING', at: o.createdAt, via: 'signed' }, ...h] };
+  });
+
+  // The environment and generation in use first: the rows a person looks for.
+  const rank = (a: Record<string, unknown>) => (a.env === env.MIDAS_ENV ? 0 : 2) + (a.api === cloud.midasApi ? 0 : 1);
+  for (const p of players.values()) p.accounts.sort((a, b) => rank(a) - rank(b));
+
+  return {
+    cloud: { url: cloud.url, envId: cloud.envId, midasEnv: env.MIDAS_ENV, midasApi: cloud.midasApi, appid: cloud.app.appid, offerId: cloud.app.offerId },
+    functions: cloud.runner.names(),
+    players: [...players.values()].sort((a, b) => a.openid.localeCompare(b.openid)),
+    ledger,
+    clientOrders,
+    inventory,
+    pushes: cloud.pushes.pushes.map(({ envelope: _e, ...p }) => p).reverse(),
+    faults: {
+      midas: cloud.backend.pendingFaults(),
+      wxa: cloud.wxa.pendingFaults(),
+      pushes: cloud.pushes.pendingFaults(),
+      database: cloud.database.pendingFaults(),
+    },
+    timers: cloud.timers.map((t) => ({ fn: t.fn, name: t.name, config: t.config, next: t.next(), fired: t.fired })),
+  };
+}
+
+export async function serveConsole(cloud: LocalCloud, req: http.IncomingMessage, url: URL, body: Buffer, res: http.ServerResponse): Promise<boolean> {
+  const p = url.pathname;
+  if (req.method === 'GET') {
+    if (p === '/' || p === '/index.html') return sendFile(res, CONSOLE_DIR, 'index.html');
+    if (p.startsWith('/console/')) return sendFile(res, CONSOLE_DIR, p.slice('/console/'.length));
+    if (p.startsWith('/client/')) {
+      if (sendFile(res, CLIENT_DIR, p.slice('/client/'.length))) return true;
+      sendJson(res, 404, { error: 'the mini-game package is not built: run npm run build' });
+      return true;
+    }
+    if (p === '/__emulator/state') {
+      sendJson(res, 200, await consoleState(cloud));
+      return true;
+    }
+    if (p === '/__emulator/logs') {
+      sendJson(res, 200, { lines: cloud.logs.since(Number(url.searchParams.get('since') ?? 0) || 0) });
+      return true;
+    }
+    if (p === '/__emulator/logs/stream') {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      const send = (l: LogLine) => res.write(`id: ${l.seq}\ndata: ${JSON.stringify(l)}\n\n`);
+      const since = Number(req.headers['last-event-id'] ?? url.searchParams.get('since') ?? 0) || 0;
+      for (const l of cloud.logs.since(since)) send(l);
+      const stop = cloud.logs.subscribe(send);
+      req.on('close', stop);
+      return true;
+    }
+    if (p === '/__emulator/faults') {
+      sendJson(res, 200, (await consoleState(cloud)).faults);
+      return true;
+    }
+    return false;
+  }
+  if (req.method !== 'POST') return false;
+  const handled = ['/__emulator/faults/clear', '/__emulator/database/faults', '/__emulator/players', '/__emulator/timers/fire'];
+  if (!handled.includes(p)) return false;
+  const input = parseBody(body);
+  if (input instanceof Error) {
+    sendJson(res, 400, { error: input.message });
+    return true;
+  }
+  if (p === '/__emulator/faults/clear') {
+    cloud.clearFaults();
+    cloud.pushes.clearFaults();
+    cloud.database.clearFaults();
+    sendJson(res, 200, { ok: true });
+    return true;
+  }
+  if (p === '/__emulator/database/faults') {
+    const { kind, collection, action, times } = input;
+    if (kind !== 'refuse' && kind !== 'lostAnswer') return badField(res, 'kind', 'must be refuse or lostAnswer');
+    if (collection !== undefined && (typeof collection !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(collection))) return badField(res, 'collection', 'must be a collection name');
+    if (action !== undefined && !(DB_WRITE_ACTIONS as readonly unknown[]).includes(action)) return badField(res, 'action', `must be one of ${DB_WRITE_ACTIONS.join(', ')}`);
+    if (times !== undefined && !(Number.isSafeInteger(times) && (times as number) > 0)) return badField(res, 'times', 'must be a positive whole number');
+    cloud.database.injectFault({ kind, ...(collection !== undefined && { collection }), ...(action !== undefined && { action }), ...(times !== undefined && { times }) } as DbFaultRule);
+    sendJson(res, 200, { ok: true });
+    return true;
+  }
+  if (p === '/__emulator/players') {
+    const { openid } = input;
+    if (openid !== undefined && (typeof openid !== 'string' || !/^[A-Za-z0-9_-]{6,64}$/.test(openid))) return badField(res, 'openid', 'must be 6 to 64 letters, digits, _ or -');
+    const id = (openid as string | undefined) ?? newOpenid();
+    cloud.knownPlayers.add(id);
+    // Midas makes an account on first sight; so does this, in both environments of the generation in use.
+    for (const e of MIDAS_ENVS) {
+      if (cloud.midasApi === 'v2') cloud.wxa.account(e, id);
+      else cloud.backend.account({ env: e, openid: id });
+    }
+    sendJson(res, 200, { openid: id });
+    return true;
+  }
+  if (p === '/__emulator/timers/fire') {
+    const { fn } = input;
+    if (typeof fn !== 'string' || !cloud.runner.exists(fn)) return badField(res, 'fn', `must be a function: ${cloud.runner.names().join(', ')}`);
+    const r = await cloud.fireTimer(fn, 'console');
+    sendJson(res, 200, r.error ? { error: r.error.message } : { result: r.result });
+    return true;
+  }
+  return false;
+}
+
+function badField(res: http.ServerResponse, field: string, problem: string): true {
+  sendJson(res, 400, { error: `${field} ${problem}`, field });
+  return true;
+}
+
+export type { MidasEnv };
