@@ -9,6 +9,7 @@ import { spawnSync } from 'child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import path from 'path';
 import { configJson, type FunctionManifest } from '../shared/edge/function';
+import { variablesRead } from './settings';
 import { catalogue } from '../shared/virtual-payment/catalogue';
 import { FUNCTION_TABLE, FUNCTIONS_DIR } from '../test/emulator/paths';
 
@@ -118,28 +119,63 @@ const SDK_STUB: Plugin = {
   },
 };
 
+/** A function as the function table holds it: its manifest and the environment variables it reads. */
+export type FunctionEntry = FunctionManifest & { variables: string[] };
+
+/** The cloudbaserc.json the build writes for `@cloudbase/cli` (`npm run deploy`). */
+export const CLOUDBASERC = path.join(path.dirname(FUNCTIONS_DIR), 'cloudbaserc.json');
+
+/** The Node.js runtime the functions are deployed on (the bundles target node16: 16.13 or later). */
+export const DEPLOY_RUNTIME = 'Nodejs18.15';
+
+/**
+ * The CLI's configuration from the function table: each function's runtime, timeout, timer
+ * trigger and the names of its environment variables. Values are never written here: each is a
+ * `{{env.NAME}}` placeholder the CLI fills at deploy time from the env file `npm run deploy`
+ * writes from the operator's environment and .env (and deletes after).
+ */
+export function cloudbaserc(table: Record<string, FunctionEntry>) {
+  return {
+    version: '2.0',
+    envId: '{{env.TCB_ENV_ID}}',
+    functionRoot: './cloudfunctions',
+    functions: Object.entries(table).map(([name, f]) => ({
+      name,
+      handler: 'index.main',
+      runtime: DEPLOY_RUNTIME,
+      timeout: f.timeoutSeconds,
+      memorySize: 256,
+      installDependency: false,
+      ignore: ['*.ts', 'manifest.cjs'],
+      ...(f.triggers && { triggers: f.triggers.map((t) => ({ name: t.name, type: t.type, config: t.config })) }),
+      envVariables: Object.fromEntries(f.variables.map((v) => [v, `{{env.${v}}}`])),
+    })),
+  };
+}
+
 /** The manifest (and name) a function's index.ts declares. */
-export async function readDefinition(dir: string): Promise<{ name: string; manifest: FunctionManifest }> {
+export async function readDefinition(dir: string): Promise<{ name: string; manifest: FunctionManifest; variables: string[]; readSettings: (env: Record<string, string | undefined>) => unknown }> {
   const r = await build(bundleOptions(path.join(dir, 'index.ts'), path.join(dir, 'manifest.cjs'), { write: false, minify: false, plugins: [SDK_STUB] }));
-  const mod = { exports: {} as { manifest?: FunctionManifest; main?: unknown } };
+  const mod = { exports: {} as { manifest?: FunctionManifest; main?: unknown; readSettings?: (env: Record<string, string | undefined>) => unknown } };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   new Function('module', 'exports', 'require', r.outputFiles![0]!.text)(mod, mod.exports, require);
-  if (!mod.exports.manifest || typeof mod.exports.main !== 'function') {
-    throw new Error(`${path.relative(process.cwd(), dir)}/index.ts must export { main, manifest } from defineFunction(...)`);
+  if (!mod.exports.manifest || typeof mod.exports.main !== 'function' || typeof mod.exports.readSettings !== 'function') {
+    throw new Error(`${path.relative(process.cwd(), dir)}/index.ts must export { main, manifest, readSettings } from defineFunction(...)`);
   }
-  return { name: path.basename(dir), manifest: mod.exports.manifest };
+  const readSettings = mod.exports.readSettings;
+  return { name: path.basename(dir), manifest: mod.exports.manifest, variables: variablesRead(readSettings), readSettings };
 }
 
 
 export async function buildFunctions(): Promise<string[]> {
   catalogue(); // a bad edit of shared/virtual-payment/catalogue.json fails the build, not a purchase
   const names = functionNames();
-  const table: Record<string, FunctionManifest> = {};
+  const table: Record<string, FunctionEntry> = {};
   await Promise.all(
     names.map(async (name) => {
       const dir = path.join(FUNCTIONS_DIR, name);
-      const { manifest } = await readDefinition(dir);
-      table[name] = manifest;
+      const { manifest, variables } = await readDefinition(dir);
+      table[name] = { ...manifest, variables };
       await build(bundleOptions(path.join(dir, 'index.ts'), path.join(dir, 'index.js'), { plugins: [LEAVE_OUT] }));
       const pkg = { name, version: '1.0.0', private: true, main: 'index.js', description: `midas-cloud ${name} (built; wx-server-sdk is bundled)`, dependencies: {} };
       writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
@@ -147,7 +183,9 @@ export async function buildFunctions(): Promise<string[]> {
     }),
   );
   mkdirSync(path.dirname(FUNCTION_TABLE), { recursive: true });
-  writeFileSync(FUNCTION_TABLE, JSON.stringify(Object.fromEntries(names.map((n) => [n, table[n]])), null, 2) + '\n');
+  const ordered = Object.fromEntries(names.map((n) => [n, table[n]!]));
+  writeFileSync(FUNCTION_TABLE, JSON.stringify(ordered, null, 2) + '\n');
+  writeFileSync(CLOUDBASERC, JSON.stringify(cloudbaserc(ordered), null, 2) + '\n');
   return names;
 }
 
@@ -183,4 +221,18 @@ export async function buildClientPackage(): Promise<string> {
   };
   writeFileSync(path.join(out, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
   return out;
+}
+
+/** Where `npm run build` puts the sample game as a browser script (the local cloud serves it at /game/). */
+export const GAME_WEB_DIR = path.join(path.dirname(FUNCTIONS_DIR), 'build', 'game-web');
+
+/**
+ * The sample mini-game (game.js at the root, which requires game/ and the mini-game package) as
+ * one browser script: the same code devtools runs, with `wx` and `GameGlobal` given by the page.
+ */
+export async function buildGameForWeb(): Promise<string> {
+  const root = path.dirname(FUNCTIONS_DIR);
+  rmSync(GAME_WEB_DIR, { recursive: true, force: true });
+  await build({ entryPoints: [path.join(root, 'game.js')], outfile: path.join(GAME_WEB_DIR, 'game.js'), bundle: true, format: 'iife', platform: 'browser', target: 'es2017', legalComments: 'none', logLevel: 'warning', charset: 'utf8' });
+  return GAME_WEB_DIR;
 }

@@ -73,3 +73,45 @@ export function describeSettings(inForce: Record<string, string>, sources: Recor
     .filter((n) => inForce[n] !== undefined)
     .map((n) => `${n}=${isSecret(n) ? '(set, not shown)' : inForce[n]}  [${sources[n] ?? 'local cloud default'}]`);
 }
+
+/** A complete, valid configuration with made-up values: only for learning which variables a reader reads. */
+const PROBE_VALUES: Record<string, string> = {
+  MIDAS_OFFER_ID: '1450012345',
+  MIDAS_APPID: 'wx51dc10ca1c0ffee0',
+  MIDAS_SECRET: 'probe-secret-0000000001',
+  MIDAS_SANDBOX_SECRET: 'probe-secret-0000000002',
+  MIDAS_APPKEY: 'probe-appkey-000000001',
+  MIDAS_SANDBOX_APPKEY: 'probe-appkey-000000002',
+  WX_APP_SECRET: 'probe-appsecret-0000001',
+  WX_PUSH_TOKEN: 'probeToken1',
+  WX_PUSH_AES_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
+  YSDK_OFFER_ID: '1450099999',
+  YSDK_APPKEY: 'probe-ysdk-appkey-0001',
+  YSDK_SANDBOX_APPKEY: 'probe-ysdk-appkey-0002',
+};
+
+/**
+ * The variables a settings reader reads, in every mode it has (sandbox and production, v1 and
+ * 2.0): it is run on a complete made-up configuration whose reads are recorded. Nothing is kept
+ * but the names.
+ */
+export function variablesRead(readSettings: (env: Record<string, string | undefined>) => unknown): string[] {
+  const names = new Set<string>();
+  for (const MIDAS_ENV of ['sandbox', 'production']) {
+    for (const MIDAS_API of ['v1', 'v2']) {
+      const values: Record<string, string> = { ...PROBE_VALUES, MIDAS_ENV, MIDAS_API, YSDK_ENV: MIDAS_ENV };
+      const recording = new Proxy(values, {
+        get(target, key) {
+          if (typeof key === 'string') names.add(key);
+          return target[key as string];
+        },
+        // A reader that copies the environment ({...env}) would hide which variables it reads.
+        ownKeys() {
+          throw new Error('a settings reader enumerated the environment; read variables by name (withVariables to override some)');
+        },
+      });
+      readSettings(recording);
+    }
+  }
+  return Object.keys(SETTINGS).filter((n) => names.has(n));
+}

@@ -4,7 +4,7 @@ import { cancelOrder, paymentDeps } from '../../shared/ledger/exactly-once';
 import { openapiPermissions } from '../../shared/midas-v1/operation-table';
 import { loadConfig } from '../../shared/midas-v1/settings';
 
-export const { main, manifest } = defineFunction({
+export const { main, manifest, readSettings } = defineFunction({
   name: 'cancelPay',
   settings: loadConfig,
   openapi: openapiPermissions('cancelPay'),

@@ -3,7 +3,7 @@ import { defineFunction } from '../../shared/edge/function';
 import { login } from '../../shared/virtual-payment/login';
 import { loadV2Config } from '../../shared/virtual-payment/settings';
 
-export const { main, manifest } = defineFunction({
+export const { main, manifest, readSettings } = defineFunction({
   name: 'login',
   settings: loadV2Config,
   run: (event, { cloud, caller, settings }) => login(event, { cloud, caller, config: settings }),

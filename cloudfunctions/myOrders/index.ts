@@ -5,7 +5,7 @@ import { requestFields } from '../../shared/edge/request';
 import { ordersAndInventory } from '../../shared/delivery/fulfilment';
 import { loadOrdersViewConfig } from '../../shared/delivery/settings';
 
-export const { main, manifest } = defineFunction({
+export const { main, manifest, readSettings } = defineFunction({
   name: 'myOrders',
   settings: loadOrdersViewConfig,
   run: async (event, { cloud, caller, settings }) => {

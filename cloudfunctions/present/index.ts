@@ -8,7 +8,7 @@ import { paymentDeps, placeOrder } from '../../shared/ledger/exactly-once';
 import { openapiPermissions } from '../../shared/midas-v1/operation-table';
 import { loadConfig } from '../../shared/midas-v1/settings';
 
-export const { main, manifest } = defineFunction({
+export const { main, manifest, readSettings } = defineFunction({
   name: 'present',
   callers: trustedOnly,
   settings: loadConfig,

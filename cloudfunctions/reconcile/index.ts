@@ -9,7 +9,7 @@ import { parseReconcileEvent, reconcile } from '../../shared/ledger/reconciler';
 import { openapiPermissions } from '../../shared/midas-v1/operation-table';
 import { loadConfig } from '../../shared/midas-v1/settings';
 
-export const { main, manifest } = defineFunction({
+export const { main, manifest, readSettings } = defineFunction({
   name: 'reconcile',
   callers: notPlayers,
   settings: loadConfig,

@@ -134,14 +134,15 @@ export function configJson(m: FunctionManifest): { permissions: { openapi: strin
 /**
  * The whole of a deployed function: the real wx-server-sdk, initialised once per cold start
  * for the environment the function runs in, and the function's wiring. Exports `main` for the
- * platform and `manifest` for the build (config.json).
+ * platform; `manifest` (config.json) and `readSettings` for the build, which learns from the
+ * latter which environment variables the function reads (the deploy sets exactly those).
  *
  * @example
- * export const { main, manifest } = defineFunction({ name: 'pay', settings: loadConfig, openapi: ['midas.pay', 'midas.paySandbox'], run });
+ * export const { main, manifest, readSettings } = defineFunction({ name: 'pay', settings: loadConfig, openapi: ['midas.pay', 'midas.paySandbox'], run });
  */
-export function defineFunction<S>(def: FunctionDefinition<S>): { main: (event: unknown) => Promise<unknown>; manifest: FunctionManifest } {
+export function defineFunction<S>(def: FunctionDefinition<S>): { main: (event: unknown) => Promise<unknown>; manifest: FunctionManifest; readSettings: (env: Env) => S } {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const cloud = require('wx-server-sdk') as WxCloud;
   cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV });
-  return { main: createMain(def.name, cloud, runnerOf(def), undefined, def.raw), manifest: manifestOf(def as FunctionDefinition<unknown>) };
+  return { main: createMain(def.name, cloud, runnerOf(def), undefined, def.raw), manifest: manifestOf(def as FunctionDefinition<unknown>), readSettings: def.settings };
 }

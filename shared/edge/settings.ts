@@ -11,6 +11,11 @@ export function fail(variable: string, problem: string): never {
   throw new MidasCloudError('CONFIG_INVALID', `configuration: ${variable} ${problem}`, { field: variable });
 }
 
+/** `env` with some variables given other values, read through rather than copied (so every read reaches `env`). */
+export function withVariables(env: Env, values: Readonly<Record<string, string>>): Env {
+  return new Proxy(env, { get: (target, key) => (typeof key === 'string' && Object.prototype.hasOwnProperty.call(values, key) ? values[key] : target[key as string]) });
+}
+
 /** A variable's trimmed value; undefined when unset or blank. */
 export function read(env: Env, variable: string): string | undefined {
   const v = env[variable];

@@ -3,6 +3,7 @@
  * it reads and drives, which scripts may use too:
  * - GET  /                      the console (static files under test/emulator/console/)
  * - GET  /client/index.mjs      the mini-game package as built (the console buys with it, as a game does)
+ * - GET  /game/?openid=…        the sample mini-game (game.js) in the browser, as that player
  * - GET  /__emulator/state      players and balances (both environments, v1 and 2.0), the ledger and
  *                               client orders with their state history, inventories, pushes with their
  *                               attempts, faults waiting, timers
@@ -24,6 +25,8 @@ import { ROOT } from './paths';
 
 const CONSOLE_DIR = path.join(ROOT, 'test', 'emulator', 'console');
 const CLIENT_DIR = path.join(ROOT, 'build', 'midas-client');
+const GAME_PAGE_DIR = path.join(ROOT, 'test', 'emulator', 'game-web');
+const GAME_BUILD_DIR = path.join(ROOT, 'build', 'game-web');
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json' };
 
 /** A file under `dir` (never outside it), or false. */
@@ -115,6 +118,13 @@ export async function serveConsole(cloud: LocalCloud, req: http.IncomingMessage,
   if (req.method === 'GET') {
     if (p === '/' || p === '/index.html') return sendFile(res, CONSOLE_DIR, 'index.html');
     if (p.startsWith('/console/')) return sendFile(res, CONSOLE_DIR, p.slice('/console/'.length));
+    if (p === '/game' || p === '/game/') return sendFile(res, GAME_PAGE_DIR, 'index.html');
+    if (p === '/game/wx-web.js') return sendFile(res, GAME_PAGE_DIR, 'wx-web.js');
+    if (p === '/game/game.js') {
+      if (sendFile(res, GAME_BUILD_DIR, 'game.js')) return true;
+      sendJson(res, 404, { error: 'the sample game is not built: run npm run build' });
+      return true;
+    }
     if (p.startsWith('/client/')) {
       if (sendFile(res, CLIENT_DIR, p.slice('/client/'.length))) return true;
       sendJson(res, 404, { error: 'the mini-game package is not built: run npm run build' });

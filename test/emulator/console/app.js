@@ -69,10 +69,16 @@ function render(s) {
     }),
   );
 
+  // The list is rebuilt only when the players change, so an open drop-down stays open.
   const sel = $('#act-player');
-  const chosen = sel.value;
-  sel.replaceChildren(...s.players.map((p) => h('option', { value: p.openid }, p.openid)));
-  if (chosen && s.players.some((p) => p.openid === chosen)) sel.value = chosen;
+  const ids = s.players.map((p) => p.openid).join(',');
+  if (sel.dataset.ids !== ids) {
+    const chosen = sel.value;
+    sel.replaceChildren(...s.players.map((p) => h('option', { value: p.openid }, p.openid)));
+    if (chosen && s.players.some((p) => p.openid === chosen)) sel.value = chosen;
+    sel.dataset.ids = ids;
+  }
+  $('#game-link').href = `/game/?openid=${encodeURIComponent(sel.value)}`;
 
   fillTable('#ledger', s.ledger.map((o) =>
     h('tr', { 'data-order': o._id },

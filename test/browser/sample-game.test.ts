@@ -1,0 +1,89 @@
+/**
+ * The sample mini-game (game.js, as devtools opens it) in a real browser against the local cloud:
+ * a player taps "Buy … coins" and "Buy Basic sword" on the canvas and sees the coins arrive and
+ * the sword delivered. The page's `wx` is createLocalWx plus a canvas and touches.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { LocalCloud } from '../emulator/local-cloud';
+import { newOpenid } from '../integration/helpers';
+import { describeInBrowser, launch, openPage, screenshot } from './browser';
+
+type Shop = { state: { status: string; failed: boolean; busy: boolean; balance: number | null; inventory: Record<string, number> }; buttons: () => { label: string; x: number; y: number; w: number; h: number }[] };
+
+async function shop(page: Page): Promise<Shop['state']> {
+  return page.evaluate(() => (globalThis as unknown as { shop: Shop }).shop.state);
+}
+
+/** Taps the canvas at the centre of the button whose label starts with `label`. */
+async function tap(page: Page, label: string): Promise<void> {
+  const buttons = await page.evaluate(() => (globalThis as unknown as { shop: Shop }).shop.buttons());
+  const b = buttons.find((x) => x.label.startsWith(label));
+  if (!b) throw new Error(`no button "${label}" among ${buttons.map((x) => x.label).join(' | ')}`);
+  const box = (await page.locator('#screen').boundingBox())!;
+  await page.mouse.click(box.x + b.x + b.w / 2, box.y + b.y + b.h / 2);
+}
+
+async function until(page: Page, what: string, check: (s: Shop['state']) => boolean): Promise<Shop['state']> {
+  const end = Date.now() + 20_000;
+  for (;;) {
+    const s = await shop(page);
+    if (!s.busy && check(s)) return s;
+    if (Date.now() > end) throw new Error(`${what}: the shop says ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describeInBrowser('the sample mini-game in a browser', () => {
+  let cloud: LocalCloud;
+  let browser: Browser;
+  beforeAll(async () => {
+    cloud = await LocalCloud.start();
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await cloud?.close();
+  });
+
+  test('the shop shows the balance; buying coins and an item by tapping works end to end', async () => {
+    const openid = newOpenid();
+    cloud.backend.topUp({ env: 'sandbox', openid }, 40);
+    const { page, errors } = await openPage(browser, `${cloud.url}/game/?openid=${openid}`);
+    let s = await until(page, 'the shop loads', (x) => x.status === 'Ready');
+    expect(s.balance).toBe(40);
+    expect(s.inventory).toEqual({});
+    const labels = (await page.evaluate(() => (globalThis as unknown as { shop: Shop }).shop.buttons())).map((b) => b.label);
+    expect(labels).toEqual(['Buy 10 coins  ¥1.00', 'Buy 30 coins  ¥3.00', 'Buy Basic sword  ¥6.00', 'Buy 60 gems  ¥6.00', 'Buy VIP month card  ¥30.00', 'Refresh']);
+
+    await tap(page, 'Buy 10 coins');
+    s = await until(page, 'the coins arrive', (x) => x.status === '10 coins arrived');
+    expect(s.balance).toBe(50);
+    expect(cloud.backend.balance({ env: 'sandbox', openid })).toBe(50);
+
+    await tap(page, 'Buy Basic sword');
+    s = await until(page, 'the sword is delivered', (x) => x.status === 'Delivered: Basic sword');
+    expect(s.inventory).toEqual({ sword_basic: 1 });
+    const orders = await cloud.database.all('midas_client_orders');
+    expect(orders.filter((o) => o.openid === openid).map((o) => [o.kind, o.state]).sort()).toEqual([['coins', 'DELIVERED'], ['item', 'DELIVERED']]);
+    await screenshot(page, 'sample-game-after-purchases');
+    expect(errors).toEqual([]);
+  });
+
+  test('a player who closes the payment sheet is told it was cancelled, and nothing is charged', async () => {
+    const openid = newOpenid();
+    const { page, errors } = await openPage(browser, `${cloud.url}/game/?openid=${openid}`);
+    await until(page, 'the shop loads', (x) => x.status === 'Ready');
+    // The player closes the sheet: the local WeChat answers -2, as the real sheet does on cancel.
+    await page.evaluate(() => {
+      const w = (globalThis as unknown as { wx: Record<string, unknown> }).wx;
+      w.requestMidasPaymentGameItem = (o: { fail?: (r: { errCode: number; errMsg: string }) => void }) => o.fail?.({ errCode: -2, errMsg: 'requestMidasPaymentGameItem:fail cancel' });
+    });
+    const sheets = cloud.wechat.sheetJournal.length;
+    await tap(page, 'Buy 60 gems');
+    const s = await until(page, 'the cancel is shown', (x) => x.failed);
+    expect(s.status).toBe('Payment cancelled');
+    expect(cloud.wechat.sheetJournal.length).toBe(sheets);
+    expect((await cloud.database.all('midas_client_orders')).filter((o) => o.openid === openid).map((o) => o.state)).toEqual(['PENDING']);
+    expect(errors).toEqual([]);
+  });
+});
