@@ -6,7 +6,7 @@
 import { build } from 'esbuild';
 import { readFileSync } from 'fs';
 import path from 'path';
-import { LEAVE_OUT, LEFT_OUT_MESSAGE, LEFT_OUT_MODULES, leftOutStub } from '../../../scripts/build-lib';
+import { LEAVE_OUT, LEFT_OUT_FILES, LEFT_OUT_MESSAGE, LEFT_OUT_MODULES, leftOutStub } from '../../../scripts/build-lib';
 import { FUNCTIONS_DIR } from '../../emulator/paths';
 
 function load(source: string): unknown {
@@ -59,4 +59,30 @@ test('the factories the SDK calls while initialising return objects that fail on
   expect(logged).not.toHaveBeenCalled();
   expect(() => models.someModel).toThrow(`@cloudbase/wx-cloud-client-sdk ${LEFT_OUT_MESSAGE}`);
   logged.mockRestore();
+});
+
+test.each(LEFT_OUT_FILES)('%s: replaced in the shipped bundles by its stand-in', (file) => {
+  for (const fn of ['pay', 'login', 'paymentNotify']) {
+    expect(readFileSync(path.join(FUNCTIONS_DIR, fn, 'index.js'), 'utf8')).toContain(`${file} ${LEFT_OUT_MESSAGE}`);
+  }
+});
+
+test('a left-out file fails, naming it, only when its feature is used: node-sdk storage', async () => {
+  const r = await build({
+    stdin: {
+      contents: "const tcb = require('@cloudbase/node-sdk'); const app = tcb.init({ env: 'x', secretId: 'x', secretKey: 'x' }); module.exports = { app, upload: () => app.uploadFile({ cloudPath: 'a.txt', fileContent: Buffer.from('a') }) };",
+      resolveDir: process.cwd(),
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    write: false,
+    plugins: [LEAVE_OUT],
+    logLevel: 'silent',
+  });
+  const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  const mod = load(r.outputFiles[0]!.text) as { app: { database: () => unknown }; upload: () => Promise<unknown> };
+  expect(typeof mod.app.database).toBe('function');
+  await expect(mod.upload()).rejects.toThrow(`@cloudbase/node-sdk/dist/storage/index.js ${LEFT_OUT_MESSAGE}`);
+  spy.mockRestore();
 });
