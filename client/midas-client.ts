@@ -88,15 +88,20 @@ export function createMidasClient(wx: MidasWx, options: MidasClientOptions = {})
     await call(names.login, { code });
   }
 
-  /** Signs a purchase; a missing or old login is renewed once. */
-  async function sign(req: SignPaymentRequest): Promise<SignPaymentResponse> {
+  /** A call that needs the player's login (signing; 2.0 balances): a missing or old login is renewed once. */
+  async function callLoggedIn<T>(name: string, data: object): Promise<T> {
     try {
-      return await call<SignPaymentResponse>(names.signPayment, req);
+      return await call<T>(name, data);
     } catch (e) {
       if (!(e instanceof MidasClientError) || e.code !== 'SESSION_EXPIRED') throw e;
       await login();
-      return call<SignPaymentResponse>(names.signPayment, req);
+      return call<T>(name, data);
     }
+  }
+
+  /** Signs a purchase. */
+  function sign(req: SignPaymentRequest): Promise<SignPaymentResponse> {
+    return callLoggedIn<SignPaymentResponse>(names.signPayment, req);
   }
 
   function sheet(method: 'requestMidasPaymentGameItem' | 'requestMidasPayment', signed: SignPaymentResponse): Promise<{ errCode: number; errMsg: string }> {
@@ -141,8 +146,9 @@ export function createMidasClient(wx: MidasWx, options: MidasClientOptions = {})
     throw new MidasClientError('PAYMENT_FAILED', r.errMsg, r.errCode === -1 || r.errCode === -15004, r.errCode);
   }
 
+  /** The player's coins; with Virtual Payment 2.0 (MIDAS_API=v2) reading them needs a login, made here if missing. */
   async function getBalance(zoneId?: string): Promise<Balance> {
-    return call<Balance>(names.getBalance, zoneId ? { zoneId } : {});
+    return callLoggedIn<Balance>(names.getBalance, zoneId ? { zoneId } : {});
   }
 
   /** SPEC §3: coins can arrive late; look every 15 s for up to 2 minutes until save_amt has grown. */

@@ -27,3 +27,12 @@ test('a player who closes the sheet gets PAYMENT_CANCELLED, and nothing is paid'
   await expect(midas.buyItem('sword_basic')).rejects.toMatchObject({ code: 'PAYMENT_CANCELLED', errCode: -2 });
   expect([...cloud().wechat.paid.values()].filter((p) => p.openid === openid)).toHaveLength(0);
 });
+
+test('with 2.0 coins, a player who never logged in can read the balance and buy coins first: the helper logs in once', async () => {
+  const openid = newOpenid();
+  const midas = game.createMidasClient(game.createLocalWx({ url: cloud().url, openid }), { pollIntervalMs: 50, pollMaxMs: 2000 });
+  expect(await midas.getBalance()).toMatchObject({ balance: 0 });
+  const fresh = game.createMidasClient(game.createLocalWx({ url: cloud().url, openid: newOpenid() }), { pollIntervalMs: 50, pollMaxMs: 2000 });
+  const coins = await fresh.buyCoins(60);
+  expect(coins).toMatchObject({ arrived: true, balance: { balance: 60 } });
+});
