@@ -26,17 +26,14 @@ test.each(LEFT_OUT_MODULES)('%s: using the stand-in throws and logs its name; im
   logged.mockRestore();
 });
 
+/** `contents` bundled as the functions are, with the left-out parts replaced. */
+async function bundleLeavingOut(contents: string): Promise<string> {
+  const r = await build({ stdin: { contents, resolveDir: process.cwd() }, bundle: true, platform: 'node', format: 'cjs', write: false, plugins: [LEAVE_OUT], logLevel: 'silent' });
+  return r.outputFiles[0]!.text;
+}
+
 test('the plugin replaces a module and its subpaths, and and anything that uses it fails, naming it', async () => {
-  const r = await build({
-    stdin: { contents: "const axios = require('axios'); const types = require('mime-types/index.js'); module.exports = () => axios.create();", resolveDir: process.cwd() },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    write: false,
-    plugins: [LEAVE_OUT],
-    logLevel: 'silent',
-  });
-  const text = r.outputFiles[0]!.text;
+  const text = await bundleLeavingOut("const axios = require('axios'); const types = require('mime-types/index.js'); module.exports = () => axios.create();");
   expect(text).toContain(`axios ${LEFT_OUT_MESSAGE}`);
   expect(text).toContain(`mime-types/index.js ${LEFT_OUT_MESSAGE}`);
   const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
@@ -68,20 +65,11 @@ test.each(LEFT_OUT_FILES)('%s: replaced in the shipped bundles by its stand-in',
 });
 
 test('a left-out file fails, naming it, only when its feature is used: node-sdk storage', async () => {
-  const r = await build({
-    stdin: {
-      contents: "const tcb = require('@cloudbase/node-sdk'); const app = tcb.init({ env: 'x', secretId: 'x', secretKey: 'x' }); module.exports = { app, upload: () => app.uploadFile({ cloudPath: 'a.txt', fileContent: Buffer.from('a') }) };",
-      resolveDir: process.cwd(),
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    write: false,
-    plugins: [LEAVE_OUT],
-    logLevel: 'silent',
-  });
+  const text = await bundleLeavingOut(
+    "const tcb = require('@cloudbase/node-sdk'); const app = tcb.init({ env: 'x', secretId: 'x', secretKey: 'x' }); module.exports = { app, upload: () => app.uploadFile({ cloudPath: 'a.txt', fileContent: Buffer.from('a') }) };",
+  );
   const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
-  const mod = load(r.outputFiles[0]!.text) as { app: { database: () => unknown }; upload: () => Promise<unknown> };
+  const mod = load(text) as { app: { database: () => unknown }; upload: () => Promise<unknown> };
   expect(typeof mod.app.database).toBe('function');
   await expect(mod.upload()).rejects.toThrow(`@cloudbase/node-sdk/dist/storage/index.js ${LEFT_OUT_MESSAGE}`);
   spy.mockRestore();
