@@ -31,7 +31,9 @@ describeInBrowser('the web console', () => {
 
     await page.getByLabel('coins to top up').fill('250');
     await page.getByRole('button', { name: 'Top up' }).click();
-    await page.locator(`#players tr[data-openid="${openid}"][data-env="sandbox"] .balance`).filter({ hasText: '250' }).waitFor();
+    await page.locator(`#players tr.in-use[data-openid="${openid}"][data-env="sandbox"][data-api="v1"] .balance`).filter({ hasText: '250' }).waitFor();
+    // Both environments of both generations are listed; only the one in use holds the top-up.
+    expect(await page.locator(`#players tr[data-openid="${openid}"]`).evaluateAll((rows) => rows.map((r) => `${r.getAttribute('data-api')}/${r.getAttribute('data-env')}=${r.querySelector('.balance')!.textContent}`))).toEqual(['v1/sandbox=250', 'v2/sandbox=0', 'v1/production=0', 'v2/production=0']);
     expect(cloud.backend.balance({ env: 'sandbox', openid })).toBe(250);
 
     await page.getByLabel('product').selectOption('sword_basic');

@@ -60,26 +60,40 @@ export async function consoleState(cloud: LocalCloud) {
   const inventoryCollection = env.MIDAS_INVENTORY_COLLECTION ?? 'midas_inventory';
   const byCreated = (a: Record<string, unknown>, b: Record<string, unknown>) => Number(b.createdAt ?? 0) - Number(a.createdAt ?? 0);
 
-  const players = new Map<string, { openid: string; accounts: Record<string, unknown>[] }>();
-  const player = (openid: string) => {
-    let p = players.get(openid);
-    if (!p) players.set(openid, (p = { openid, accounts: [] }));
-    return p;
-  };
-  for (const openid of cloud.knownPlayers) player(openid);
-  for (const [id, a] of cloud.backend.accounts) {
-    const [e, , , zoneId, openid] = id.split('|');
-    player(openid!).accounts.push({ api: 'v1', env: e, zoneId, balance: a.paid + a.gen, paid: a.paid, gifted: a.gen, saveAmt: a.saveAmt, costSum: a.costSum, presentSum: a.presentSum });
-  }
-  for (const [id, a] of cloud.wxa.accounts) {
-    const [e, , , zoneId, openid] = id.split('|');
-    player(openid!).accounts.push({ api: 'v2', env: e, zoneId, balance: a.paid + a.present, paid: a.paid, gifted: a.present, saveAmt: a.sumSave, costSum: a.sumCost, presentSum: a.sumPresent });
-  }
+  // Every player seen anywhere: made from the console, holding coins in either generation, or with an inventory.
+  const openids = new Set<string>(cloud.knownPlayers);
+  for (const id of [...cloud.backend.accounts.keys(), ...cloud.wxa.accounts.keys()]) openids.add(id.split('|')[4]!);
   const inventory = await cloud.database.all(inventoryCollection);
   for (const inv of inventory) {
     const [, openid] = String(inv._id).split(':');
-    if (openid) player(openid);
+    if (openid) openids.add(openid);
   }
+  // Each player's account in both environments of both generations (zero where Midas has none yet),
+  // read without creating any; the environment and generation in use first.
+  const appid = cloud.app.appid;
+  const offerId = cloud.app.offerId;
+  const rank = (a: { api: string; env: string; zoneId: string }) => (a.zoneId === '1' ? 0 : 4) + (a.env === env.MIDAS_ENV ? 0 : 2) + (a.api === cloud.midasApi ? 0 : 1);
+  const zonesOf = (openid: string) => {
+    const zones = new Set(['1']);
+    for (const id of [...cloud.backend.accounts.keys(), ...cloud.wxa.accounts.keys()]) {
+      const [, , , zone, who] = id.split('|');
+      if (who === openid) zones.add(zone!);
+    }
+    return [...zones].sort();
+  };
+  const players = [...openids].sort().map((openid) => {
+    const accounts = zonesOf(openid).flatMap((zoneId) => MIDAS_ENVS.flatMap((e) => {
+      const v1 = cloud.backend.accounts.get([e, appid, offerId, zoneId, openid].join('|'));
+      const v2 = cloud.wxa.accounts.get([e, appid, offerId, zoneId, openid].join('|'));
+      const rows = [
+        { api: 'v1', env: e, zoneId: '1', inUse: e === env.MIDAS_ENV && cloud.midasApi === 'v1', balance: (v1?.paid ?? 0) + (v1?.gen ?? 0), paid: v1?.paid ?? 0, gifted: v1?.gen ?? 0, saveAmt: v1?.saveAmt ?? 0, costSum: v1?.costSum ?? 0, presentSum: v1?.presentSum ?? 0 },
+        { api: 'v2', env: e, zoneId: '1', inUse: e === env.MIDAS_ENV && cloud.midasApi === 'v2', balance: (v2?.paid ?? 0) + (v2?.present ?? 0), paid: v2?.paid ?? 0, gifted: v2?.present ?? 0, saveAmt: v2?.sumSave ?? 0, costSum: v2?.sumCost ?? 0, presentSum: v2?.sumPresent ?? 0 },
+      ];
+      // Zone 1 always; another zone only where an account exists.
+      return zoneId === '1' ? rows : rows.filter((r) => (r.api === 'v1' ? v1 : v2) !== undefined);
+    }).map((r) => ({ ...r, zoneId })));
+    return { openid, accounts: accounts.sort((a, b) => rank(a) - rank(b)) };
+  });
 
   const ledger = (await cloud.database.all(ledgerCollection)).sort(byCreated).slice(0, 300).map((o) => {
     const { call: _call, leaseId: _lease, ...shown } = o as Record<string, unknown>;
@@ -91,14 +105,10 @@ export async function consoleState(cloud: LocalCloud) {
     return { ...o, history: h[0]?.state === 'PENDING' ? h : [{ state: 'PENDING', at: o.createdAt, via: 'signed' }, ...h] };
   });
 
-  // The environment and generation in use first: the rows a person looks for.
-  const rank = (a: Record<string, unknown>) => (a.env === env.MIDAS_ENV ? 0 : 2) + (a.api === cloud.midasApi ? 0 : 1);
-  for (const p of players.values()) p.accounts.sort((a, b) => rank(a) - rank(b));
-
   return {
     cloud: { url: cloud.url, envId: cloud.envId, midasEnv: env.MIDAS_ENV, midasApi: cloud.midasApi, appid: cloud.app.appid, offerId: cloud.app.offerId },
     functions: cloud.runner.names(),
-    players: [...players.values()].sort((a, b) => a.openid.localeCompare(b.openid)),
+    players,
     ledger,
     clientOrders,
     inventory,

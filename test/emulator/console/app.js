@@ -36,7 +36,8 @@ function activity(text, kind = '') {
 }
 
 let current = null;
-let catalogueLoaded = false;
+/** The catalogue, asked for once (as the first player) and kept. */
+let catalogue = null;
 
 function fillTable(sel, rows) {
   const body = $(`${sel} tbody`);
@@ -56,7 +57,7 @@ function render(s) {
       const invText = inv ? Object.entries(inv.counters ?? {}).map(([k, v]) => `${k} ${v}`).join(', ') : '';
       const accounts = p.accounts.length ? p.accounts : [{}];
       return accounts.map((a, i) =>
-        h('tr', { 'data-openid': p.openid, 'data-api': a.api, 'data-env': a.env },
+        h('tr', { 'data-openid': p.openid, 'data-api': a.api, 'data-env': a.env, 'data-zone': a.zoneId, class: a.inUse ? 'in-use' : '', title: a.inUse ? 'the environment and generation the functions use' : '' },
           h('td', { class: 'id' }, i === 0 ? p.openid : ''),
           h('td', {}, a.api === 'v2' ? '2.0' : (a.api ?? '')),
           h('td', {}, a.env ?? ''),
@@ -135,7 +136,10 @@ function describeFault(fault, rule) {
 async function refresh() {
   try {
     render(await api('/__emulator/state'));
-    if (!catalogueLoaded && current.players.length) await loadCatalogue();
+    if (!catalogue && current.players.length) {
+      catalogue = loadCatalogue();
+      catalogue.catch(() => (catalogue = null));
+    }
   } catch (e) {
     $('#cloud-info').textContent = `cannot reach the local cloud: ${e.message}`;
   }
@@ -147,7 +151,6 @@ async function loadCatalogue() {
   const cat = await midas.catalogue();
   $('#buy-item [name=productId]').replaceChildren(...cat.products.map((p) => h('option', { value: p.productId }, `${p.name} · ¥${(p.priceFen / 100).toFixed(2)}`)));
   $('#buy-coins [name=quantity]').replaceChildren(...cat.coinQuantities.map((q) => h('option', { value: q }, `${q} coins · ¥${((q * cat.coinPriceFen) / 100).toFixed(2)}`)));
-  catalogueLoaded = true;
 }
 
 function player() {

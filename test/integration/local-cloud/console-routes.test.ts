@@ -44,6 +44,11 @@ describe('the console and what it reads', () => {
         expect.objectContaining({ api: 'v1', env: 'production', balance: 0 }),
       ]),
     );
+    expect(player.accounts.map((a: { api: string; env: string; zoneId: string; inUse: boolean }) => `${a.api}/${a.env}/${a.zoneId}${a.inUse ? '*' : ''}`)).toEqual(['v1/sandbox/1*', 'v2/sandbox/1', 'v1/production/1', 'v2/production/1']);
+    await post('/__emulator/topup', { openid, coins: 7, zoneId: '2', api: 'v2' });
+    const zoned = (await state()).players.find((p: { openid: string }) => p.openid === openid);
+    expect(zoned.accounts.at(-1)).toMatchObject({ api: 'v2', env: 'sandbox', zoneId: '2', balance: 7, inUse: false });
+    expect(zoned.accounts).toHaveLength(5);
     const order = s.ledger.find((o: { openid: string }) => o.openid === openid);
     expect(order).toMatchObject({ kind: 'pay', amount: 30, state: 'COMPLETED', env: 'sandbox' });
     expect(order.history.map((h: { state: string }) => h.state)).toEqual(['PENDING', 'COMPLETED']);
