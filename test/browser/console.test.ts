@@ -52,6 +52,12 @@ describeInBrowser('the web console', () => {
     expect(orders.filter((o) => o.openid === openid).map((o) => [o.productId, o.state])).toEqual([['sword_basic', 'DELIVERED']]);
     await screenshot(page, 'console-after-purchase');
 
+    // WeChat refunds it: the refund is pushed; a sword is not revocable, so the order is flagged for an operator.
+    await row.getByRole('button', { name: 'Refund' }).click();
+    await row.locator('.state.REFUNDED').waitFor();
+    await row.locator('.flag').waitFor();
+    expect((await cloud.database.all('midas_client_orders')).find((o) => o.openid === openid)).toMatchObject({ state: 'REFUNDED', flag: expect.any(Object) });
+
     await page.getByLabel('fault kind').selectOption('busy');
     await page.getByLabel('operation').selectOption('pay');
     await page.getByRole('button', { name: 'Add fault' }).click();

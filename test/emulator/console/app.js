@@ -102,7 +102,8 @@ function render(s) {
       h('td', { class: 'num' }, `¥${(o.totalFen / 100).toFixed(2)}`),
       h('td', {}, o.env),
       h('td', {}, state(o.state), o.flag ? h('div', { class: 'flag' }, `flagged: ${o.flag.reason}`) : null),
-      h('td', {}, history(o.history)))));
+      h('td', {}, history(o.history)),
+      h('td', {}, o.state === 'DELIVERED' || o.state === 'PAID' ? h('button', { class: 'secondary', title: 'WeChat refunds the payment and pushes the refund', onclick: () => refund(o._id) }, 'Refund') : null))));
 
   fillTable('#pushes', s.pushes.map((p) =>
     h('tr', { 'data-push': p.id },
@@ -257,6 +258,16 @@ async function replay(id) {
     activity(`push ${id} replayed: ${JSON.stringify(r.reply)}`);
   } catch (e) {
     activity(`replay failed: ${e.message}`, 'error');
+  }
+  void refresh();
+}
+
+async function refund(outTradeNo) {
+  try {
+    await api('/__emulator/refund', { outTradeNo });
+    activity(`order ${short(outTradeNo)} refunded by WeChat; the refund is pushed to paymentNotify`);
+  } catch (e) {
+    activity(`refund failed: ${e.message}`, 'error');
   }
   void refresh();
 }
