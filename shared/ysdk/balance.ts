@@ -38,6 +38,11 @@ export interface YsdkConfig {
   pollMaxMs: number;
 }
 
+/** ysdkBalance's function timeout: above its 2-minute poll after a top-up (the deploy sets it). */
+export const YSDK_FUNCTION_TIMEOUT_SECONDS = 150;
+/** What the poll leaves of the timeout for the answer and the instance's own work (ms). */
+const TIMEOUT_MARGIN_MS = 5_000;
+
 export const YSDK_CONFIG_VARIABLES = {
   YSDK_ENV: '`sandbox` (default) or `production`',
   YSDK_OFFER_ID: 'the offer id of the Android app (sent as `appid`); required',
@@ -46,7 +51,7 @@ export const YSDK_CONFIG_VARIABLES = {
   YSDK_BASE_URL: 'the YSDK host (default https://ysdk.qq.com, or https://ysdktest.qq.com in the sandbox)',
   YSDK_TIMEOUT_MS: 'how long one request may take, in ms (default 2000)',
   YSDK_POLL_INTERVAL_MS: 'after a top-up, how often to ask (default 15000)',
-  YSDK_POLL_MAX_MS: 'after a top-up, how long to keep asking (default 120000)',
+  YSDK_POLL_MAX_MS: 'after a top-up, how long to keep asking (default 120000; with one request, YSDK_TIMEOUT_MS, it must end 5 s before the function timeout of 150 s)',
 } as const;
 
 export function loadYsdkConfig(env: Env = process.env): YsdkConfig {
@@ -59,14 +64,17 @@ export function loadYsdkConfig(env: Env = process.env): YsdkConfig {
   const appKey = readSecret(env, keyVar, `needed because YSDK_ENV=${ysdkEnv}`);
   const baseUrl = read(env, 'YSDK_BASE_URL') ?? YSDK_HOSTS[ysdkEnv];
   if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(baseUrl)) fail('YSDK_BASE_URL', 'must be an http(s) URL without query');
+  const timeoutMs = millis(env, 'YSDK_TIMEOUT_MS', 2000, 100, 60_000);
+  // The last request may start just before the poll ends: all of it ends inside the function timeout.
+  const pollMaxMs = millis(env, 'YSDK_POLL_MAX_MS', 120_000, 0, YSDK_FUNCTION_TIMEOUT_SECONDS * 1000 - TIMEOUT_MARGIN_MS - timeoutMs);
   return {
     env: ysdkEnv,
     offerId,
     appKey,
     baseUrl: baseUrl.replace(/\/$/, ''),
-    timeoutMs: millis(env, 'YSDK_TIMEOUT_MS', 2000, 100, 60_000),
+    timeoutMs,
     pollIntervalMs: millis(env, 'YSDK_POLL_INTERVAL_MS', 15_000, 10, 600_000),
-    pollMaxMs: millis(env, 'YSDK_POLL_MAX_MS', 120_000, 0, 3_600_000),
+    pollMaxMs,
   };
 }
 

@@ -107,4 +107,11 @@ describe('balanceRequest', () => {
     expect(loadYsdkConfig({ YSDK_ENV: 'production', YSDK_OFFER_ID: '1', YSDK_APPKEY: 'prod-appkey-123' }).baseUrl).toBe('https://ysdk.qq.com');
     expect(config.baseUrl).toBe('https://ysdktest.qq.com');
   });
+
+  test('the poll after a top-up, with its last request, ends inside the function timeout (150 s)', () => {
+    const base = { YSDK_OFFER_ID: '15499', YSDK_SANDBOX_APPKEY: 'sandbox-appkey-1' };
+    expect(loadYsdkConfig({ ...base, YSDK_POLL_MAX_MS: '143000', YSDK_TIMEOUT_MS: '2000' }).pollMaxMs).toBe(143_000);
+    expect(() => loadYsdkConfig({ ...base, YSDK_POLL_MAX_MS: '143001', YSDK_TIMEOUT_MS: '2000' })).toThrow('configuration: YSDK_POLL_MAX_MS must be a whole number of milliseconds from 0 to 143000');
+    expect(() => loadYsdkConfig({ ...base, YSDK_POLL_MAX_MS: '120000', YSDK_TIMEOUT_MS: '30000' })).toThrow(/YSDK_POLL_MAX_MS .* from 0 to 115000/);
+  });
 });
