@@ -58,3 +58,6 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+/** A whole scenario in a browser on a loaded 2-core machine: generous, and no measure of speed. */
+export const BROWSER_TEST_TIMEOUT_MS = 90_000;

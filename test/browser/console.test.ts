@@ -5,7 +5,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { LocalCloud } from '../emulator/local-cloud';
-import { describeInBrowser, launch, openPage, screenshot } from './browser';
+import { BROWSER_TEST_TIMEOUT_MS, describeInBrowser, launch, openPage, screenshot } from './browser';
 
 describeInBrowser('the web console', () => {
   let cloud: LocalCloud;
@@ -13,7 +13,7 @@ describeInBrowser('the web console', () => {
   beforeAll(async () => {
     cloud = await LocalCloud.start({ timers: true });
     browser = await launch();
-  });
+  }, BROWSER_TEST_TIMEOUT_MS);
   afterAll(async () => {
     await browser?.close();
     await cloud?.close();
@@ -71,5 +71,5 @@ describeInBrowser('the web console', () => {
     await page.getByRole('button', { name: 'Run reconcile now' }).click();
     await page.locator('#activity li').filter({ hasText: /running reconcile… done/ }).waitFor();
     expect(errors).toEqual([]);
-  });
+  }, BROWSER_TEST_TIMEOUT_MS);
 });

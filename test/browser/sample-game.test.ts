@@ -6,7 +6,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { LocalCloud } from '../emulator/local-cloud';
 import { newOpenid } from '../integration/helpers';
-import { describeInBrowser, launch, openPage, screenshot } from './browser';
+import { BROWSER_TEST_TIMEOUT_MS, describeInBrowser, launch, openPage, screenshot } from './browser';
 
 type Shop = { state: { status: string; failed: boolean; busy: boolean; balance: number | null; inventory: Record<string, number> }; buttons: () => { label: string; x: number; y: number; w: number; h: number }[] };
 
@@ -39,7 +39,7 @@ describeInBrowser('the sample mini-game in a browser', () => {
   beforeAll(async () => {
     cloud = await LocalCloud.start();
     browser = await launch();
-  });
+  }, BROWSER_TEST_TIMEOUT_MS);
   afterAll(async () => {
     await browser?.close();
     await cloud?.close();
@@ -67,7 +67,7 @@ describeInBrowser('the sample mini-game in a browser', () => {
     expect(orders.filter((o) => o.openid === openid).map((o) => [o.kind, o.state]).sort()).toEqual([['coins', 'DELIVERED'], ['item', 'DELIVERED']]);
     await screenshot(page, 'sample-game-after-purchases');
     expect(errors).toEqual([]);
-  });
+  }, BROWSER_TEST_TIMEOUT_MS);
 
   test('a player who closes the payment sheet is told it was cancelled, and nothing is charged', async () => {
     const openid = newOpenid();
@@ -85,5 +85,5 @@ describeInBrowser('the sample mini-game in a browser', () => {
     expect(cloud.wechat.sheetJournal.length).toBe(sheets);
     expect((await cloud.database.all('midas_client_orders')).filter((o) => o.openid === openid).map((o) => o.state)).toEqual(['PENDING']);
     expect(errors).toEqual([]);
-  });
+  }, BROWSER_TEST_TIMEOUT_MS);
 });
