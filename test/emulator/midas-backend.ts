@@ -130,40 +130,15 @@ const ERRMSG: Record<number, string> = {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export class MidasBackend {
-  readonly accounts = new Map<string, Account>();
-  readonly bills = new Map<string, Bill>();
-  readonly journal: JournalEntry[] = [];
-  /** Calls whose sig was not a hex string: wx-server-sdk serialised a signature object, secret included. */
-  readonly secretLeaks: { op?: string; env?: MidasEnv }[] = [];
-  /** Every `sig` received, so tests can check none reaches an answer or a log line. */
-  readonly signatures: string[] = [];
-  private faults = new FaultQueue<FaultRule>();
+/**
+ * What both emulated Midas generations (v1 here, 2.0 in wxa-game.ts) share: a clock tests can
+ * move (bill validity, token expiry), and the scripted faults, named by v1 operation.
+ */
+export abstract class ScriptedMidas {
   private clockOffset = 0;
-  private stateFile?: string;
+  private readonly faults = new FaultQueue<FaultRule>();
 
-  constructor(readonly apps: MidasApp[]) {}
-
-  /**
-   * Keeps accounts and bills in `file` (loaded now, rewritten after every change), so they
-   * survive a restart of `npm start` together with the cloud database.
-   */
-  persistTo(file: string): void {
-    this.stateFile = file;
-    if (!existsSync(file)) return;
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as { accounts: [string, Account][]; bills: [string, Bill][] };
-    for (const [k, v] of saved.accounts) this.accounts.set(k, v);
-    for (const [k, v] of saved.bills) this.bills.set(k, v);
-  }
-
-  private save(): void {
-    if (!this.stateFile) return;
-    const tmp = `${this.stateFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ accounts: [...this.accounts], bills: [...this.bills] }));
-    renameSync(tmp, this.stateFile);
-  }
-
-  /** Unix seconds, movable by {@link advanceClock} to test the 48-hour validity. */
+  /** Unix seconds, movable by {@link advanceClock}. */
   now(): number {
     return Math.floor(Date.now() / 1000) + this.clockOffset;
   }
@@ -185,8 +160,43 @@ export class MidasBackend {
     return this.faults.list();
   }
 
-  private takeFault(op: OperationName, env: MidasEnv): Fault | undefined {
+  /** The next fault for a call of `op` in `env` (an operation with no v1 name only meets rules naming none). */
+  protected takeFault(op: OperationName | undefined, env: MidasEnv): Fault | undefined {
     return this.faults.take((f) => (!f.op || f.op === op) && (!f.env || f.env === env))?.fault;
+  }
+}
+
+export class MidasBackend extends ScriptedMidas {
+  readonly accounts = new Map<string, Account>();
+  readonly bills = new Map<string, Bill>();
+  readonly journal: JournalEntry[] = [];
+  /** Calls whose sig was not a hex string: wx-server-sdk serialised a signature object, secret included. */
+  readonly secretLeaks: { op?: string; env?: MidasEnv }[] = [];
+  /** Every `sig` received, so tests can check none reaches an answer or a log line. */
+  readonly signatures: string[] = [];
+  private stateFile?: string;
+
+  constructor(readonly apps: MidasApp[]) {
+    super();
+  }
+
+  /**
+   * Keeps accounts and bills in `file` (loaded now, rewritten after every change), so they
+   * survive a restart of `npm start` together with the cloud database.
+   */
+  persistTo(file: string): void {
+    this.stateFile = file;
+    if (!existsSync(file)) return;
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { accounts: [string, Account][]; bills: [string, Bill][] };
+    for (const [k, v] of saved.accounts) this.accounts.set(k, v);
+    for (const [k, v] of saved.bills) this.bills.set(k, v);
+  }
+
+  private save(): void {
+    if (!this.stateFile) return;
+    const tmp = `${this.stateFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ accounts: [...this.accounts], bills: [...this.bills] }));
+    renameSync(tmp, this.stateFile);
   }
 
   private app(appid?: string, offerId?: string): MidasApp {

@@ -12,11 +12,10 @@
  */
 import { randomBytes } from 'crypto';
 import { signaturesEqual } from '../../shared/edge/hmac';
-import type { MidasEnv } from '../../shared/midas-v1/operation-table';
+import type { MidasEnv, OperationName } from '../../shared/midas-v1/operation-table';
 import { userSignature, v2PaySig } from '../../shared/virtual-payment/signing';
 import { V2_BILL_NO_PATTERN, WXA_GAME, WXA_GAME_OPS, wxaPath, type WxaGameOp } from '../../shared/wxa-game/operation-table';
-import { FaultQueue } from './fault-queue';
-import { checkFaultRule, type Fault, type FaultRule } from './midas-backend';
+import { ScriptedMidas, type Fault } from './midas-backend';
 import type { WechatClientEmulator } from './wechat-client';
 
 export interface WxaAccount {
@@ -68,11 +67,12 @@ const ERRMSG: Record<number, string> = {
   90018: 'invalid param',
   90019: 'out_trade_no not exist',
 };
-const OP_OF_FAULT: Record<string, WxaGameOp> = { getBalance: 'getbalance', pay: 'pay', cancelPay: 'cancelpay', present: 'present' };
+/** Faults are named by v1 operation; the 2.0 path each stands for (queryorderinfo has none). */
+const V1_NAME: Partial<Record<WxaGameOp, OperationName>> = { getbalance: 'getBalance', pay: 'pay', cancelpay: 'cancelPay', present: 'present' };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export class WxaGameBackend {
+export class WxaGameBackend extends ScriptedMidas {
   readonly accounts = new Map<string, WxaAccount>();
   private bills = new Map<string, WxaBill>();
   readonly journal: WxaJournalEntry[] = [];
@@ -84,35 +84,13 @@ export class WxaGameBackend {
   private expired = new Set<string>();
   /** Client orders marked delivered (out_trade_no). */
   readonly delivered = new Set<string>();
-  private faults = new FaultQueue<FaultRule>();
-  private clockOffset = 0;
   stableTokenCalls = 0;
 
   constructor(
     private readonly app: { appid: string; appSecret: string; offerId: string; appKeys: Record<MidasEnv, string> },
     private readonly wechat: WechatClientEmulator,
-  ) {}
-
-  now(): number {
-    return Math.floor(Date.now() / 1000) + this.clockOffset;
-  }
-
-  /** Moves this backend's clock (token expiry). */
-  advanceClock(seconds: number): void {
-    this.clockOffset += seconds;
-  }
-
-  injectFault(rule: FaultRule): void {
-    checkFaultRule(rule);
-    this.faults.add(rule, rule.times ?? 1);
-  }
-
-  clearFaults(): void {
-    this.faults.clear();
-  }
-
-  pendingFaults(): { rule: FaultRule; left: number }[] {
-    return this.faults.list();
+  ) {
+    super();
   }
 
   /** WeChat expires the player's current session_key: calls signed with it answer 90016. */
@@ -243,7 +221,7 @@ export class WxaGameBackend {
     if (!current || !signaturesEqual(userSignature(raw, current), signature)) return fail(90010);
     if (this.expired.has(openid)) return fail(90016);
 
-    const faultRule = this.takeFault(op, env);
+    const faultRule = this.takeFault(V1_NAME[op], env);
     if (faultRule?.kind === 'busy' || faultRule?.kind === 'inProgress') {
       record(-1, false, { fault: faultRule.kind });
       return json({ errcode: -1, errmsg: ERRMSG[-1] });
@@ -268,9 +246,6 @@ export class WxaGameBackend {
     return json(answer);
   }
 
-  private takeFault(op: WxaGameOp, env: MidasEnv): Fault | undefined {
-    return this.faults.take((f) => (!f.op || OP_OF_FAULT[f.op] === op) && (!f.env || f.env === env))?.fault;
-  }
 
   private apply(op: WxaGameOp, env: MidasEnv, body: Record<string, unknown>): Record<string, unknown> {
     const openid = String(body.openid);
