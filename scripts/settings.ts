@@ -6,8 +6,7 @@
 import { existsSync, readFileSync } from 'fs';
 import path from 'path';
 import { parseEnv } from 'util';
-import { DELIVERY_CONFIG_VARIABLES } from '../shared/delivery/settings';
-import { loadDeliveryConfig } from '../shared/delivery/settings';
+import { DELIVERY_CONFIG_VARIABLES, loadDeliveryConfig } from '../shared/delivery/settings';
 import { CONFIG_VARIABLES, loadConfig } from '../shared/midas-v1/settings';
 import { V2_CONFIG_VARIABLES, loadV2Config } from '../shared/virtual-payment/settings';
 import { YSDK_CONFIG_VARIABLES, loadYsdkConfig } from '../shared/ysdk/balance';

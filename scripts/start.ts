@@ -10,7 +10,7 @@ import { formatLogLine } from '../test/emulator/log-hub';
 import { ROOT } from '../test/emulator/paths';
 import { checkSettings, describeSettings, operatorSettings } from './settings';
 
-/** Fails with a message a person can act on (no stack). */
+/** A mistake of the person starting it: one sentence, no stack. */
 class StartError extends Error {}
 
 function port(): number {
@@ -101,6 +101,6 @@ Function logs follow (time, function, line). Ctrl-C to stop.
 }
 
 main().catch((e: unknown) => {
-  console.error(e instanceof StartError || e instanceof Error ? `npm start: ${e.message}` : e);
+  console.error(e instanceof Error ? `npm start: ${e.message}` : e);
   process.exit(1);
 });
