@@ -17,8 +17,9 @@
  * - The same idempotency key from the same player maps to the same order, so a repeat (or a
  *   concurrent duplicate) returns the first outcome; another player's key is another order.
  */
-import { createHash, randomBytes } from 'crypto';
+import { createHash } from 'crypto';
 import { MidasCloudError, fromCloudCallError, isMidasCloudError, type ErrorCode } from '../edge/errors';
+import { randomBase64url } from '../edge/random';
 import { FINAL_STATES, Ledger, withinSendDeadline, type Order, type OrderState } from './order-store';
 import { newBillNo, playerValues, type CallDeps, type CallValues } from '../midas-v1/call-params';
 import { IDEMPOTENCY_KEY_FIELD, REASON_FIELD, RECIPIENT_FIELD, validateEvent, validateRefundEvent } from '../midas-v1/event-validation';
@@ -141,7 +142,7 @@ export interface Session {
 
 export function startSession(deps: PaymentDeps, budgetMs = deps.config.timeBudgetMs): Session {
   const now = deps.now ?? Date.now;
-  return { deps, now, leaseId: randomBytes(9).toString('base64url'), deadline: now() + budgetMs };
+  return { deps, now, leaseId: randomBase64url(9), deadline: now() + budgetMs };
 }
 
 const leaseUntil = (s: Session) => s.deadline + LEASE_GRACE_MS;

@@ -3,9 +3,9 @@
  * the player from the platform, the offer from configuration, the time from the clock, the
  * rest from the validated event or the ledger's order.
  */
-import { randomBytes } from 'crypto';
 import type { Caller } from '../edge/caller';
 import { MidasCloudError } from '../edge/errors';
+import { randomBase64url } from '../edge/random';
 import type { WxCloud } from '../edge/wx-server-sdk';
 import { IP_PATTERN } from './api-limits';
 import { callMidas, type WireParams } from './cloud-call';
@@ -17,7 +17,7 @@ import type { MidasConfig } from './settings';
  * operation; a retry of the same operation must reuse it (a new one would charge twice).
  */
 export function newBillNo(prefix = 'mc'): string {
-  return `${prefix}_${Date.now().toString(36)}_${randomBytes(12).toString('base64url')}`;
+  return `${prefix}_${Date.now().toString(36)}_${randomBase64url(12)}`;
 }
 
 /** Values of one call, keyed by the camelCase of the wire names (`openid`, `zoneId`, `amt`, `billNo`…). */

@@ -3,9 +3,9 @@
  * need `signData`, `paySig` and `signature` made by the server (SPEC §3). The order is recorded
  * before the client can pay.
  */
-import { randomBytes } from 'crypto';
 import { inCollection } from '../edge/collections';
 import { MidasCloudError } from '../edge/errors';
+import { randomBase64url } from '../edge/random';
 import { fail } from '../edge/settings';
 import { FREE_TEXT_PATTERN, MAX_COINS_PER_CALL, ZONE_ID_PATTERN } from '../midas-v1/api-limits';
 import { MAX_ITEM_QUANTITY, PRODUCT_ID_PATTERN, catalogue, validCoinQuantities } from './catalogue';
@@ -18,7 +18,7 @@ export type { SignPaymentRequest, SignPaymentResponse } from '../contract/answer
 
 /** outTradeNo: ≤ 32 characters, not starting with `_` (the platform's own ones do). */
 export function newOutTradeNo(): string {
-  return `mt${randomBytes(15).toString('base64url')}`;
+  return `mt${randomBase64url(15)}`;
 }
 
 /**
