@@ -172,8 +172,15 @@ export function resolveCgiPath(path: string): { op: OperationName; env: MidasEnv
  * The inverse of {@link toSnakeCase} for every name in this table.
  */
 export function toCamelCase(name: string): string {
-  return name.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+  // Called a dozen times per Midas call with the same few wire names of this table: kept once made.
+  let camel = camelNames.get(name);
+  if (camel === undefined) {
+    camel = name.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+    if (camelNames.size < 256) camelNames.set(name, camel);
+  }
+  return camel;
 }
+const camelNames = new Map<string, string>();
 
 /** camelCase → snake_case the way wx-server-sdk converts params (`offerId` → `offer_id`). */
 export function toSnakeCase(name: string): string {
