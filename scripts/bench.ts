@@ -11,8 +11,7 @@ import { build } from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs';
 import path from 'path';
 import { gzipSync } from 'zlib';
-import { OPERATION_NAMES, cgiPath, type OperationName } from '../shared/midas-v1/operation-table';
-import { midasSig } from '../shared/midas-v1/signing';
+import { OPERATION_NAMES, type OperationName } from '../shared/midas-v1/operation-table';
 import { LocalCloud } from '../test/emulator/local-cloud';
 import { FUNCTIONS_DIR, ROOT } from '../test/emulator/paths';
 import { bundleOptions } from './build-lib';
@@ -25,20 +24,57 @@ const OUT = path.join(ROOT, '.build', 'bench');
 const PLAYER = 'oBenchPlayer_0000000000001';
 
 /**
- * The least code that does the same work with the bare SDK: load it, sign, call; for pay and
- * present also what the ledger does around the call (insert a record, update it after).
+ * The least code that does the same work with the bare SDK: load it, sign, call; and what the
+ * ledger does around the call. pay and present: insert a record, update it after. cancelPay:
+ * find the paid record by its bill number, mark it cancelling, call, mark it cancelled (ours
+ * reads the order, claims it and settles it: one read, two writes).
+ *
+ * BARE_RECORD 'order' writes the record our ledger writes (the same fields, the same conditional
+ * updates): the same work, which is what the overhead is measured against. 'minimal' writes a
+ * four-field record, to show what the ledger's larger record costs by itself.
  */
 const BARE_SOURCE = `
 const cloud = require('wx-server-sdk');
 cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV });
 const db = cloud.database();
+const _ = db.command;
+const orders = () => db.collection('bench_bare_orders');
+const ORDER = BARE_RECORD === 'order';
+const LEASE = 'bench-lease-' + process.pid;
 let made = false;
 exports.main = async (event) => {
-  const keep = BARE_OP === 'pay' || BARE_OP === 'present';
-  if (keep && !made) { await db.createCollection('bench_bare_orders').catch(() => {}); made = true; }
-  const rec = keep ? await db.collection('bench_bare_orders').add({ data: { billNo: event.billNo, amount: event.amt || event.presentCounts, state: 'PENDING', at: Date.now() } }) : undefined;
+  if (BARE_OP !== 'getBalance' && !made) { await db.createCollection('bench_bare_orders').catch(() => {}); made = true; }
+  if (BARE_OP === 'cancelPay') {
+    const rec = (await orders().where({ billNo: event.billNo }).limit(1).get()).data[0];
+    if (!rec || rec.state !== 'COMPLETED') return { errCode: -1, errMsg: 'bench: no paid record for ' + event.billNo };
+    const claim = ORDER
+      ? { state: 'CANCELLING', leaseId: LEASE, leaseUntil: Date.now() + 30000, updatedAt: Date.now(), cancelAttempts: _.inc(1) }
+      : { state: 'CANCELLING', at: Date.now() };
+    await orders().where({ _id: rec._id, state: _.in(['COMPLETED']) }).update({ data: claim });
+    const r = await bareCall(event);
+    const t = Date.now();
+    const settle = ORDER ? { state: 'CANCELLED', lastError: null, leaseId: '', leaseUntil: 0, updatedAt: t, resolvedAt: t } : { state: 'CANCELLED', at: t };
+    await orders().where(ORDER ? { _id: rec._id, leaseId: LEASE } : { _id: rec._id }).update({ data: settle });
+    return r;
+  }
+  if (BARE_OP === 'getBalance') return bareCall(event);
+  const ctx = cloud.getWXContext();
+  const openid = event.toOpenid || ctx.OPENID;
+  const amount = event.amt || event.presentCounts;
+  const t = Date.now();
+  const rec = ORDER
+    ? { _id: event.billNo, kind: BARE_OP, env: 'sandbox', offerId: process.env.MIDAS_OFFER_ID, appid: ctx.APPID, state: 'PENDING', billNo: event.billNo, openid, amount,
+        call: { openid, appid: ctx.APPID, zoneId: '1', billNo: event.billNo, [BARE_OP === 'pay' ? 'amt' : 'presentCounts']: amount },
+        attempts: 1, cancelAttempts: 0, leaseId: LEASE, leaseUntil: t + 30000, lastError: null, result: null, createdAt: t, updatedAt: t, resolvedAt: null }
+    : { billNo: event.billNo, amount, state: 'PENDING', at: t };
+  const added = await orders().add({ data: rec });
   const r = await bareCall(event);
-  if (keep) await db.collection('bench_bare_orders').doc(rec._id).update({ data: { state: 'COMPLETED', balance: r.balance, at: Date.now() } });
+  const done = Date.now();
+  if (ORDER) {
+    await orders().where({ _id: added._id, leaseId: LEASE }).update({ data: { state: 'COMPLETED', result: _.set({ balance: r.balance, usedGenAmt: r.usedGenAmt }), lastError: null, leaseId: '', leaseUntil: 0, updatedAt: done, resolvedAt: done } });
+  } else {
+    await orders().doc(added._id).update({ data: { state: 'COMPLETED', balance: r.balance, at: done } });
+  }
   return r;
 };
 const bareCall = async (event) => {
@@ -93,12 +129,13 @@ function stats(xs: number[]): { median: number; p90: number; mean: number } {
 const fmt = (n: number) => n.toFixed(2).padStart(8);
 const pct = (ours: number, bare: number) => `${(((ours - bare) / bare) * 100).toFixed(1).padStart(6)}%`;
 
-async function buildBare(dir: string): Promise<void> {
+async function buildBare(dir: string, record: 'order' | 'minimal'): Promise<void> {
   const src = path.join(OUT, 'bare-src.js');
   writeFileSync(src, BARE_SOURCE);
   for (const op of OPERATION_NAMES) {
     mkdirSync(path.join(dir, op), { recursive: true });
-    await build(bundleOptions(src, path.join(dir, op, 'index.js'), { define: { BARE_OP: JSON.stringify(op) }, nodePaths: [path.join(ROOT, 'node_modules')] }));
+    const define = { BARE_OP: JSON.stringify(op), BARE_RECORD: JSON.stringify(record) };
+    await build(bundleOptions(src, path.join(dir, op, 'index.js'), { define, nodePaths: [path.join(ROOT, 'node_modules')] }));
     cpSync(path.join(FUNCTIONS_DIR, op, 'config.json'), path.join(dir, op, 'config.json'));
   }
 }
@@ -126,9 +163,10 @@ async function eventFor(cloud: LocalCloud, op: OperationName): Promise<Record<st
         if (!paid.ok || !paid.data) throw new Error(`bench setup pay failed: ${JSON.stringify(paid)}`);
         return { billNo: paid.data.billNo };
       }
+      // The bare side pays through its own pay bundle, which records the bill as the ledger would.
       const b = billNo('cancel');
-      const params = { openid: PLAYER, appid: cloud.app.appid, offer_id: cloud.app.offerId, ts: cloud.backend.now(), zone_id: '1', pf: 'android', amt: 1, bill_no: b };
-      await cloud.backend.handle('pay', 'sandbox', { ...params, sig: midasSig(params, cgiPath('pay', 'sandbox'), cloud.app.secrets.sandbox) });
+      const paid = (await cloud.invoke('pay', { amt: 1, billNo: b }, { openid: PLAYER })).result as { errCode?: number };
+      if (paid?.errCode !== 0) throw new Error(`bench setup bare pay failed: ${JSON.stringify(paid)}`);
       return { billNo: b };
     }
   }
@@ -138,12 +176,15 @@ function playerFor(op: OperationName) {
   return op === 'present' ? { source: 'scf' } : { openid: PLAYER };
 }
 
-/** Cold and warm samples of `op`, the two clouds interleaved run by run. */
-async function measure(cloud: LocalCloud, bareCloud: LocalCloud, op: OperationName) {
+/** Which side goes first in round `i`: ABBA, so neither side always runs just after the other. */
+const sidesOf = (i: number) => (i % 2 === 0 ? (['ours', 'bare'] as const) : (['bare', 'ours'] as const));
+
+/** Cold samples of `op`, the two clouds interleaved run by run. */
+async function coldSamples(cloud: LocalCloud, bareCloud: LocalCloud, op: OperationName) {
   const cold = { ours: [] as number[], bare: [] as number[] };
   for (let i = 0; i < COLD_RUNS; i++) {
     // Alternate, so drift of the machine hits both sides alike. A new functionEnv forces a new instance.
-    for (const side of ['ours', 'bare'] as const) {
+    for (const side of sidesOf(i)) {
       const c = side === 'ours' ? cloud : bareCloud;
       const inv = await c.invoke(op, await eventFor(c, op), playerFor(op), { BENCH_COLD: String(i) });
       if (inv.error || !inv.cold) throw new Error(`cold ${side} ${op}: ${inv.error?.message ?? 'not cold'}`);
@@ -151,10 +192,14 @@ async function measure(cloud: LocalCloud, bareCloud: LocalCloud, op: OperationNa
       await c.runner.close();
     }
   }
+  return cold;
+}
+
+/** Warm samples of `op`: interleaved call by call, each side on its one warm instance. */
+async function warmSamples(cloud: LocalCloud, bareCloud: LocalCloud, op: OperationName) {
   const warm = { ours: [] as number[], bare: [] as number[] };
   for (let i = 0; i < WARMUP + WARM_CALLS; i++) {
-    // Interleaved call by call, each side on its one warm instance.
-    for (const side of ['ours', 'bare'] as const) {
+    for (const side of sidesOf(i)) {
       const c = side === 'ours' ? cloud : bareCloud;
       const inv = await c.invoke(op, await eventFor(c, op), playerFor(op));
       const r = inv.result as { ok?: boolean; errCode?: number } | undefined;
@@ -164,14 +209,20 @@ async function measure(cloud: LocalCloud, bareCloud: LocalCloud, op: OperationNa
   }
   await cloud.runner.close();
   await bareCloud.runner.close();
-  return { cold, warm };
+  return warm;
+}
+
+async function measure(cloud: LocalCloud, bareCloud: LocalCloud, op: OperationName) {
+  return { cold: await coldSamples(cloud, bareCloud, op), warm: await warmSamples(cloud, bareCloud, op) };
 }
 
 async function main(): Promise<void> {
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
   const bareDir = path.join(OUT, 'bare');
-  await buildBare(bareDir);
+  await buildBare(bareDir, 'order');
+  const minimalDir = path.join(OUT, 'bare-minimal');
+  await buildBare(minimalDir, 'minimal');
 
   console.log(`midas-cloud bench — node ${process.version}, cold runs ${COLD_RUNS}, warm calls ${WARM_CALLS} (after ${WARMUP} warm-up)`);
   console.log('\nBundle sizes (bytes; gzip in brackets)');
@@ -225,13 +276,22 @@ async function main(): Promise<void> {
   console.log('  function       ours median   bare median   overhead |  ours mean  bare mean |  ours p90   bare p90');
   for (const row of warmRows) console.log(row);
 
-  // The ledger: pay and present write the order before the call and settle it after; the bare
-  // bundles do the same work (insert, call, update) with the SDK alone.
-  console.log('\nThe same work, ours vs the bare SDK (warm medians from above; ms)');
-  for (const op of ['pay', 'present'] as const) {
+  // The ledger: pay and present write the order before the call and settle it after, cancelPay
+  // reads it, claims it and settles it; the bare bundles do the same work with the SDK alone.
+  console.log('\nThe same work, ours vs the bare SDK writing the same records (warm medians from above; ms)');
+  const work = { pay: 'insert, call, update', present: 'insert, call, update', cancelPay: 'read, claim, call, settle' } as const;
+  for (const op of ['pay', 'present', 'cancelPay'] as const) {
     const m = warmMedians[op]!;
-    console.log(`  ${op.padEnd(11)} insert, call, update: ours ${fmt(m.ours)}   bare ${fmt(m.bare)}   ${pct(m.ours, m.bare)}`);
+    console.log(`  ${op.padEnd(11)} ${work[op].padEnd(26)} ours ${fmt(m.ours)}   bare ${fmt(m.bare)}   ${pct(m.ours, m.bare)}`);
   }
+  const minimalCloud = await LocalCloud.start({ functionsDir: minimalDir });
+  bareClouds.add(minimalCloud);
+  minimalCloud.backend.topUp({ env: 'sandbox', openid: PLAYER }, 10_000_000);
+  const small = await warmSamples(cloud, minimalCloud, 'pay');
+  const smallOurs = stats(small.ours).median;
+  const smallBare = stats(small.bare).median;
+  console.log(`  pay against a bare SDK writing a four-field record instead: ours ${fmt(smallOurs)}   bare ${fmt(smallBare)}   ${pct(smallOurs, smallBare)} (what the ledger's fuller record costs)`);
+  await minimalCloud.close();
   console.log(`\nPay throughput through the local cloud, ${THROUGHPUT_SECONDS} s per row (pays/s; each client a function instance)`);
   console.log('  clients   with ledger   bare SDK');
   for (const clients of [1, 2, 4]) {
