@@ -9,8 +9,9 @@
  * const midas = createMidasClient(wx);
  * const item = await midas.buyItem('sword_basic');   // resolves once delivered (or "paid, delivery pending")
  * const coins = await midas.buyCoins(60);                       // waits until the coins have arrived
+ * const sword = await midas.buyWithCoins('sword_basic');        // spends coins; granted on the server
  */
-import type { CatalogueResponse, ClientError, FunctionResponse, MyOrdersResponse, SignPaymentRequest, SignPaymentResponse } from '../shared/contract/answers';
+import type { BuyWithCoinsRequest, BuyWithCoinsResponse, CatalogueResponse, ClientError, FunctionResponse, MyOrdersResponse, SignPaymentRequest, SignPaymentResponse } from '../shared/contract/answers';
 
 export type * from '../shared/contract/answers';
 
@@ -24,7 +25,10 @@ export type MidasWx = Pick<WechatMinigame.Wx, 'login' | 'requestMidasPaymentGame
 
 export interface MidasClientOptions {
   /** Names of the deployed functions, if you renamed them. */
-  functions?: Partial<Record<'login' | 'signPayment' | 'getBalance' | 'catalogue' | 'myOrders', string>>;
+  functions?: Partial<Record<'login' | 'signPayment' | 'getBalance' | 'catalogue' | 'myOrders' | 'buyWithCoins', string>>;
+  /** While a coin purchase is resolving: how often to ask again with the same key, and for how long (default 1 s, 10 s). */
+  coinPollMs?: number;
+  coinWaitMs?: number;
   /** After an item is paid: how often to ask whether it was delivered, and for how long (default 1 s, 10 s). */
   deliveryPollMs?: number;
   deliveryWaitMs?: number;
@@ -65,8 +69,13 @@ export interface Balance {
   presentSum: number;
 }
 
+/** A key for one coin purchase: the time and randomness, unique enough per player (the server scopes keys by player). */
+function newKey(): string {
+  return `c${Date.now().toString(36)}${Math.random().toString(36).slice(2, 12)}`;
+}
+
 export function createMidasClient(wx: MidasWx, options: MidasClientOptions = {}) {
-  const names = { login: 'login', signPayment: 'signPayment', getBalance: 'getBalance', catalogue: 'catalogue', myOrders: 'myOrders', ...options.functions };
+  const names = { login: 'login', signPayment: 'signPayment', getBalance: 'getBalance', catalogue: 'catalogue', myOrders: 'myOrders', buyWithCoins: 'buyWithCoins', ...options.functions };
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
   async function call<T>(name: string, data: object): Promise<T> {
@@ -203,6 +212,24 @@ export function createMidasClient(wx: MidasWx, options: MidasClientOptions = {})
     async buyItem(productId: string, quantity = 1, opts: { zoneId?: string; attach?: string } = {}) {
       const signed = await purchase({ kind: 'item', productId, quantity, ...opts });
       return { outTradeNo: signed.outTradeNo, totalFen: signed.totalFen, ...(await waitForDelivery(signed.outTradeNo)) };
+    },
+    /**
+     * Spends game coins on `quantity` of a catalogue product sold for coins (its `coinPrice`): the
+     * server charges its own price and grants the product exactly once. Resolves with `state`
+     * `DELIVERED`, or `RESOLVING` when the outcome is still unknown after the wait (ask again later
+     * with the same `idempotencyKey`: it never charges twice). Rejects with INSUFFICIENT_BALANCE
+     * (nothing charged) or GRANT_REFUSED (the coins were given back).
+     */
+    async buyWithCoins(productId: string, quantity = 1, opts: { idempotencyKey?: string; zoneId?: string } = {}): Promise<BuyWithCoinsResponse> {
+      const req: BuyWithCoinsRequest = { productId, quantity, idempotencyKey: opts.idempotencyKey ?? newKey(), ...(opts.zoneId && { zoneId: opts.zoneId }) };
+      const every = options.coinPollMs ?? 1000;
+      const max = options.coinWaitMs ?? 10_000;
+      const start = Date.now();
+      for (;;) {
+        const r = await callLoggedIn<BuyWithCoinsResponse>(names.buyWithCoins, req);
+        if (!r.resolving || Date.now() - start + every > max) return r;
+        await sleep(every);
+      }
     },
     /** Buys game coins with wx.requestMidasPayment, then waits until they are in the balance. */
     async buyCoins(quantity: number, opts: { zoneId?: string; attach?: string } = {}) {

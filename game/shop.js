@@ -1,10 +1,11 @@
 // The shop screen, drawn on the mini-game's canvas: balance and inventory at the top, a button
 // per coin pack and per item, a status line. Every purchase is one call of the mini-game helper:
 // buyItem resolves once the server has delivered the item (or says it is paid and on its way),
-// buyCoins once the coins are in the balance.
+// buyCoins once the coins are in the balance, buyWithCoins once the server has granted what the
+// coins bought.
 var client = require('../build/midas-client/index.js');
 
-var COLORS = { bg: '#f4f5f7', ink: '#1d2330', muted: '#6b7385', button: '#07c160', buttonBusy: '#9fdcbc', card: '#ffffff', bad: '#b3261e' };
+var COLORS = { bg: '#f4f5f7', ink: '#1d2330', muted: '#6b7385', button: '#07c160', buttonBusy: '#9fdcbc', card: '#ffffff', bad: '#b3261e', coinButton: '#d48806' };
 
 function yuan(fen) {
   return '¥' + (fen / 100).toFixed(2);
@@ -14,6 +15,7 @@ function yuan(fen) {
 function failureText(e) {
   if (e instanceof client.MidasClientError) {
     if (e.code === 'PAYMENT_CANCELLED') return 'Payment cancelled';
+    if (e.code === 'INSUFFICIENT_BALANCE') return 'Not enough coins';
     return 'Could not pay: ' + e.message + (e.retryable ? ' (try again)' : '');
   }
   return 'Something went wrong: ' + (e && e.message ? e.message : String(e));
@@ -40,13 +42,20 @@ function startShop(wx, options) {
     var y = 150;
     var coins = state.coinQuantities.slice(0, 2);
     coins.forEach(function (q) {
-      buttons.push({ label: 'Buy ' + q + ' coins  ' + yuan(q * state.coinPriceFen), x: 20, y: y, w: W - 40, h: 44, onTap: function () { buyCoins(q); } });
-      y += 56;
+      buttons.push({ label: 'Buy ' + q + ' coins  ' + yuan(q * state.coinPriceFen), x: 20, y: y, w: W - 40, h: 40, onTap: function () { buyCoins(q); } });
+      y += 48;
     });
     y += 16;
+    // A product sold for money, for coins, or both: a button for each way to pay.
     state.products.forEach(function (p) {
-      buttons.push({ label: 'Buy ' + p.name + '  ' + yuan(p.priceFen), x: 20, y: y, w: W - 40, h: 44, onTap: function () { buyItem(p); } });
-      y += 56;
+      if (p.priceFen !== undefined) {
+        buttons.push({ label: 'Buy ' + p.name + '  ' + yuan(p.priceFen), x: 20, y: y, w: W - 40, h: 40, onTap: function () { buyItem(p); } });
+        y += 48;
+      }
+      if (p.coinPrice !== undefined) {
+        buttons.push({ label: 'Buy ' + p.name + '  ' + p.coinPrice + ' coins', x: 20, y: y, w: W - 40, h: 40, coins: true, onTap: function () { buyWithCoins(p); } });
+        y += 48;
+      }
     });
     buttons.push({ label: 'Refresh', x: 20, y: y + 8, w: W - 40, h: 40, secondary: true, onTap: function () { run('Refreshing…', function () { return refresh().then(function () { return 'Ready'; }); }); } });
   }
@@ -65,7 +74,7 @@ function startShop(wx, options) {
     ctx.font = '14px sans-serif';
     ctx.fillText('Inventory: ' + (items || 'empty'), 20, 104);
     buttons.forEach(function (b) {
-      ctx.fillStyle = b.secondary ? COLORS.card : state.busy ? COLORS.buttonBusy : COLORS.button;
+      ctx.fillStyle = b.secondary ? COLORS.card : state.busy ? COLORS.buttonBusy : b.coins ? COLORS.coinButton : COLORS.button;
       ctx.fillRect(b.x, b.y, b.w, b.h);
       ctx.fillStyle = b.secondary ? COLORS.ink : '#ffffff';
       ctx.font = '16px sans-serif';
@@ -101,6 +110,16 @@ function startShop(wx, options) {
       return midas.buyItem(p.productId).then(function (r) {
         return refresh().then(function () {
           return r.delivered ? 'Delivered: ' + p.name : 'Paid: ' + p.name + ' is on its way';
+        });
+      });
+    });
+  }
+
+  function buyWithCoins(p) {
+    return run('Spending ' + p.coinPrice + ' coins on ' + p.name + '…', function () {
+      return midas.buyWithCoins(p.productId).then(function (r) {
+        return refresh().then(function () {
+          return r.state === 'DELIVERED' ? 'Delivered: ' + p.name : 'Paid: ' + p.name + ' is on its way';
         });
       });
     });

@@ -1,9 +1,14 @@
-/** `myOrders`: the calling player's client orders (latest 50, or one by `outTradeNo`) and inventory. */
+/**
+ * `myOrders`: the calling player's client orders (latest 50, or one by `outTradeNo`), coin
+ * purchases (latest 50) and inventory.
+ */
 import { defineFunction } from '../../shared/edge/function';
 import { MidasCloudError } from '../../shared/edge/errors';
 import { requestFields } from '../../shared/edge/request';
 import { ordersAndInventory } from '../../shared/delivery/fulfilment';
 import { loadOrdersViewConfig } from '../../shared/delivery/settings';
+import type { Order } from '../../shared/ledger/order-store';
+import { coinOrderView } from '../../shared/purchases/coin-purchase';
 
 export const { main, manifest, readSettings } = defineFunction({
   name: 'myOrders',
@@ -15,6 +20,6 @@ export const { main, manifest, readSettings } = defineFunction({
       throw new MidasCloudError('VALIDATION_FAILED', 'outTradeNo must be the outTradeNo signPayment gave', { field: 'outTradeNo' });
     }
     if (!caller.openid) throw new MidasCloudError('NOT_LOGGED_IN', 'no player in the platform context: call this from the mini-game');
-    return ordersAndInventory(cloud, settings, caller.openid, settings.env, f.outTradeNo as string | undefined);
+    return ordersAndInventory(cloud, settings, caller.openid, settings.env, (doc) => coinOrderView(doc as unknown as Order), f.outTradeNo as string | undefined);
   },
 });

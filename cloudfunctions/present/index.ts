@@ -7,11 +7,12 @@ import { defineFunction } from '../../shared/edge/function';
 import { paymentDeps, placeOrder } from '../../shared/ledger/exactly-once';
 import { openapiPermissions } from '../../shared/midas-v1/operation-table';
 import { loadConfig } from '../../shared/midas-v1/settings';
+import { coinApiFor } from '../../shared/wiring/coin-api';
 
 export const { main, manifest, readSettings } = defineFunction({
   name: 'present',
   callers: trustedOnly,
   settings: loadConfig,
   openapi: openapiPermissions('present'),
-  run: (event, ctx) => placeOrder('present', event, paymentDeps(ctx)),
+  run: (event, ctx) => placeOrder('present', event, paymentDeps(ctx, coinApiFor(ctx))),
 });

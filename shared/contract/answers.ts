@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'OUT_TRADE_NO_NOT_FOUND'
   | 'LOGIN_CODE_INVALID'
   | 'PRODUCT_NOT_FOUND'
+  | 'GRANT_REFUSED'
   | 'WECHAT_CONFIG_REJECTED'
   | 'YSDK_BAD_PARAMS'
   | 'YSDK_LOGIN_INVALID'
@@ -75,12 +76,55 @@ export interface SignPaymentResponse {
 
 /** `catalogue`: what a game's shop shows, and the coin quantities that make a price tier. */
 export interface CatalogueResponse {
-  products: { productId: string; name: string; priceFen: number; grants: Record<string, number> }[];
+  /** `priceFen`: sold for money (signPayment); `coinPrice`: sold for game coins (buyWithCoins); one or both. */
+  products: { productId: string; name: string; priceFen?: number; coinPrice?: number; grants: Record<string, number> }[];
   coinPriceFen: number;
   coinQuantities: number[];
 }
 
 export type ClientOrderState = 'PENDING' | 'PAID' | 'DELIVERED' | 'REFUNDED' | 'EXPIRED';
+
+/** `buyWithCoins`: what the game sends. The price comes from the server's catalogue. */
+export interface BuyWithCoinsRequest {
+  productId: string;
+  /** Units of the product (default 1). */
+  quantity?: number;
+  /** One per purchase; the same when the purchase is repeated (a repeat never charges twice). */
+  idempotencyKey: string;
+  zoneId?: string;
+}
+
+/**
+ * Where a coin purchase stands for the player: RESOLVING (call again with the same key later),
+ * DELIVERED (charged and granted), FAILED (not charged), CANCELLED (the coins were given back),
+ * EXPIRED (never confirmed: an operator looks at it).
+ */
+export type CoinOrderState = 'RESOLVING' | 'DELIVERED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
+
+/** Where the grant of a coin purchase stands (see the README's "Spending coins"). */
+export type GrantState = 'PENDING' | 'DELIVERED' | 'REFUSED' | 'REVOKED' | 'FLAGGED' | 'NONE';
+
+/** A coin purchase, as `buyWithCoins` answers and `myOrders` lists it. */
+export interface CoinOrderView {
+  orderId: string;
+  billNo: string;
+  productId: string;
+  quantity: number;
+  /** Coins the purchase costs (the catalogue's coinPrice × quantity when it was made). */
+  coins: number;
+  state: CoinOrderState;
+  /** True while the outcome is not known yet. */
+  resolving: boolean;
+  grant: GrantState;
+  flagged?: true;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface BuyWithCoinsResponse extends CoinOrderView {
+  /** The player's coins after the pay, as Midas said (absent when not known). */
+  balance?: number;
+}
 
 /** `myOrders`: the player's client orders (latest first) and inventory. */
 export interface MyOrdersResponse {
@@ -95,5 +139,7 @@ export interface MyOrdersResponse {
     createdAt: number;
     updatedAt: number;
   }[];
+  /** The player's coin purchases (buyWithCoins), latest first. */
+  coinOrders: CoinOrderView[];
   inventory: Record<string, number>;
 }

@@ -45,26 +45,51 @@ export interface ClientOrder {
   history?: { state: ClientOrderState; at: number; via: string }[];
   /** Set when something does not add up; an operator looks at flagged orders. */
   flag?: { reason: string; at: number; details?: Record<string, unknown> };
-  /** `mall` and `recharge_center` orders are made outside the game and recorded from their push. */
-  source?: 'game' | 'mall' | 'recharge_center';
+  /**
+   * `mall` and `recharge_center` orders are made outside the game and recorded from their push;
+   * `coins`: a coin purchase (`buyWithCoins`), handed to the fulfilment in this shape, its `_id`
+   * being the ledger order's id.
+   */
+  source?: 'game' | 'mall' | 'recharge_center' | 'coins';
+}
+
+/** What a fulfilment may read of the settings: where the default one keeps inventories. */
+export interface FulfilmentConfig {
+  inventoryCollection: string;
 }
 
 export interface FulfilmentContext {
   cloud: WxCloud;
-  config: DeliveryConfig;
+  config: FulfilmentConfig;
   catalogue: Catalogue;
   now: () => number;
 }
 
 /**
+ * Thrown by {@link Fulfilment.grant} when the grant definitely cannot be made (the player may not
+ * own the item, say). For a coin purchase the pay is then cancelled, so the player gets the coins
+ * back and nothing else. Any other error means "not now": the grant is tried again later.
+ */
+export class GrantRefused extends Error {
+  override readonly name = 'GrantRefused';
+}
+
+/** What a revoke did: took the grant back (now or before), found nothing granted, or cannot take it back. */
+export type RevokeOutcome = 'revoked' | 'not_granted' | 'not_revocable';
+
+/**
  * What a paid order grants, and takes back after a refund. Both must be idempotent per order
  * (`order._id`, the outTradeNo): make the change and its marker in one conditional write, so
  * that doing it twice changes nothing and a crash leaves it done or not done, never half.
+ * `grant` returns only when the grant is in place (made now or before); it throws otherwise.
  */
 export interface Fulfilment {
   grant(order: ClientOrder, ctx: FulfilmentContext): Promise<void>;
-  /** `not_revocable` leaves the grant in place and the refund is flagged for an operator. */
-  revoke(order: ClientOrder, ctx: FulfilmentContext): Promise<'revoked' | 'not_revocable'>;
+  /**
+   * `not_granted`: there was nothing to take back (say nothing changed); `not_revocable` leaves
+   * the grant in place and the order is flagged for an operator. Throws when it cannot tell.
+   */
+  revoke(order: ClientOrder, ctx: FulfilmentContext): Promise<RevokeOutcome>;
 }
 
 /** What one order grants by the catalogue: its product's counters × quantity; coins grant nothing here (Midas holds them). */
@@ -79,7 +104,26 @@ export function inventoryId(env: MidasEnv, openid: string): string {
   return `${env}:${openid}`;
 }
 
-/** The default fulfilment: counters in `midas_inventory`, one document per player and environment. */
+interface InventoryDoc {
+  counters?: Record<string, number>;
+  applied?: Record<string, number>;
+  revoked?: Record<string, number>;
+}
+
+async function inventoryDoc(ctx: FulfilmentContext, id: string): Promise<InventoryDoc | undefined> {
+  try {
+    return (await ctx.cloud.database().collection(ctx.config.inventoryCollection).where({ _id: id }).limit(1).get()).data[0] as InventoryDoc | undefined;
+  } catch (e) {
+    if (isMissingCollection(e)) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * The default fulfilment: counters in `midas_inventory`, one document per player and environment.
+ * Every conditional write is checked: when it changed nothing, the document is read to tell
+ * "done before" from "not done", and "not done" is an error, never a delivery.
+ */
 export const inventoryFulfilment: Fulfilment = {
   async grant(order, ctx) {
     const db = ctx.cloud.database();
@@ -87,24 +131,49 @@ export const inventoryFulfilment: Fulfilment = {
     const name = ctx.config.inventoryCollection;
     const id = inventoryId(order.env, order.openid);
     const grants = grantsOf(order, ctx.catalogue);
+    // The player's document once (a duplicate _id is fine; any other failure shows below).
     await inCollection(db, name, () => db.collection(name).add({ data: { _id: id, openid: order.openid, env: order.env, counters: {}, applied: {}, revoked: {} } })).catch(() => undefined);
     const data: Record<string, unknown> = { [`applied.${order._id}`]: ctx.now() };
     for (const [k, n] of Object.entries(grants)) data[`counters.${k}`] = _.inc(n);
     // The grant and its marker in one conditional write: applied once, whoever comes.
-    await db.collection(name).where({ _id: id, [`applied.${order._id}`]: _.exists(false) }).update({ data });
+    let updated = 0;
+    try {
+      updated = (await db.collection(name).where({ _id: id, [`applied.${order._id}`]: _.exists(false) }).update({ data })).stats.updated;
+    } catch {
+      updated = 0; // applied with its answer lost, or not applied: the document tells
+    }
+    if (updated === 1) return;
+    const doc = await inventoryDoc(ctx, id);
+    if (doc?.applied?.[order._id] === undefined) throw new Error(`the grant of ${order._id} did not land in ${name}`);
   },
   async revoke(order, ctx) {
-    const product = order.productId === undefined ? undefined : ctx.catalogue.products.get(order.productId);
-    if (!product?.revocable) return 'not_revocable';
     const db = ctx.cloud.database();
     const _ = db.command;
+    const id = inventoryId(order.env, order.openid);
+    const seen = async (): Promise<RevokeOutcome | undefined> => {
+      const doc = await inventoryDoc(ctx, id);
+      if (doc?.applied?.[order._id] === undefined) return 'not_granted';
+      if (doc.revoked?.[order._id] !== undefined) return 'revoked';
+      return undefined;
+    };
+    const before = await seen();
+    if (before) return before;
+    const product = order.productId === undefined ? undefined : ctx.catalogue.products.get(order.productId);
+    if (!product?.revocable) return 'not_revocable';
     const data: Record<string, unknown> = { [`revoked.${order._id}`]: ctx.now() };
     for (const [k, n] of Object.entries(grantsOf(order, ctx.catalogue))) data[`counters.${k}`] = _.inc(-n);
-    await db
-      .collection(ctx.config.inventoryCollection)
-      .where({ _id: inventoryId(order.env, order.openid), [`applied.${order._id}`]: _.exists(true), [`revoked.${order._id}`]: _.exists(false) })
-      .update({ data });
-    return 'revoked';
+    try {
+      const r = await db
+        .collection(ctx.config.inventoryCollection)
+        .where({ _id: id, [`applied.${order._id}`]: _.exists(true), [`revoked.${order._id}`]: _.exists(false) })
+        .update({ data });
+      if (r.stats.updated === 1) return 'revoked';
+    } catch {
+      // applied with its answer lost, or not applied: the document tells
+    }
+    const after = await seen();
+    if (after) return after;
+    throw new Error(`the revoke of ${order._id} did not land in ${ctx.config.inventoryCollection}`);
   },
 };
 
@@ -337,7 +406,7 @@ async function handleRefund(deps: DeliveryDeps, p: Record<string, unknown>): Pro
   if (wasDelivered && now.state === 'REFUNDED') {
     const r = await (deps.fulfilment ?? inventoryFulfilment).revoke(now, ctxOf(deps));
     if (r === 'not_revocable') await flag(deps, now, 'refund_not_revocable', { refundId: String(p.RefundId), refundAmountFen: p.RefundAmount });
-    else deps.log?.({ event: 'revoked', outTradeNo: now._id });
+    else if (r === 'revoked') deps.log?.({ event: 'revoked', outTradeNo: now._id });
   }
   return SUCCESS;
 }
@@ -391,8 +460,18 @@ export async function reconcileDeliveries(deps: DeliveryDeps, limit = 50): Promi
   return report;
 }
 
-/** A player's client orders and inventory, for the game (`myOrders`). */
-export async function ordersAndInventory(cloud: WxCloud, where: { ordersCollection: string; inventoryCollection: string }, openid: string, env: MidasEnv, outTradeNo?: string): Promise<MyOrdersResponse> {
+/**
+ * A player's client orders, coin purchases and inventory, for the game (`myOrders`). `coinOrders`
+ * reads coin purchases from the ledger in the shape the caller gives (`coinView`).
+ */
+export async function ordersAndInventory(
+  cloud: WxCloud,
+  where: { ordersCollection: string; inventoryCollection: string; ledgerCollection: string },
+  openid: string,
+  env: MidasEnv,
+  coinView: (doc: Record<string, unknown>) => MyOrdersResponse['coinOrders'][number],
+  outTradeNo?: string,
+): Promise<MyOrdersResponse> {
   const db = cloud.database();
   let list: ClientOrder[] = [];
   try {
@@ -400,6 +479,16 @@ export async function ordersAndInventory(cloud: WxCloud, where: { ordersCollecti
     list = (await db.collection(where.ordersCollection).where(query).orderBy('createdAt', 'desc').limit(50).get()).data as unknown as ClientOrder[];
   } catch (e) {
     if (!isMissingCollection(e)) throw storeError(e);
+  }
+  let coinOrders: MyOrdersResponse['coinOrders'] = [];
+  if (outTradeNo === undefined) {
+    try {
+      const _ = db.command;
+      const docs = (await db.collection(where.ledgerCollection).where({ openid, env, kind: 'pay', purchase: _.exists(true) }).orderBy('createdAt', 'desc').limit(50).get()).data;
+      coinOrders = docs.map(coinView);
+    } catch (e) {
+      if (!isMissingCollection(e)) throw storeError(e);
+    }
   }
   let counters: Record<string, number> = {};
   try {
@@ -420,6 +509,7 @@ export async function ordersAndInventory(cloud: WxCloud, where: { ordersCollecti
       createdAt: o.createdAt,
       updatedAt: o.updatedAt,
     })),
+    coinOrders,
     inventory: counters,
   };
 }

@@ -61,13 +61,15 @@ export function loadDeliveryConfig(env: Env = process.env): DeliveryConfig {
   };
 }
 
-/** What `myOrders` reads: no secrets, only where orders and inventories are and which environment. */
-export function loadOrdersViewConfig(env: Env = process.env): { env: MidasEnv; ordersCollection: string; inventoryCollection: string } {
+/** What `myOrders` reads: no secrets, only where orders, coin purchases and inventories are, and which environment. */
+export function loadOrdersViewConfig(env: Env = process.env): { env: MidasEnv; ordersCollection: string; inventoryCollection: string; ledgerCollection: string } {
   const midasEnv = read(env, 'MIDAS_ENV') ?? 'sandbox';
   if (midasEnv !== 'sandbox' && midasEnv !== 'production') fail('MIDAS_ENV', 'must be `sandbox` or `production`');
   const ordersCollection = read(env, 'MIDAS_CLIENT_ORDERS_COLLECTION') ?? 'midas_client_orders';
   if (!COLLECTION.test(ordersCollection)) fail('MIDAS_CLIENT_ORDERS_COLLECTION', 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
   const inventoryCollection = read(env, 'MIDAS_INVENTORY_COLLECTION') ?? 'midas_inventory';
   if (!COLLECTION.test(inventoryCollection)) fail('MIDAS_INVENTORY_COLLECTION', 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
-  return { env: midasEnv, ordersCollection, inventoryCollection };
+  const ledgerCollection = read(env, 'MIDAS_LEDGER_COLLECTION') ?? 'midas_orders';
+  if (!COLLECTION.test(ledgerCollection)) fail('MIDAS_LEDGER_COLLECTION', 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
+  return { env: midasEnv, ordersCollection, inventoryCollection, ledgerCollection };
 }

@@ -33,7 +33,9 @@ export const vipDaysFulfilment: Fulfilment = {
     }
     throw new Error('vipDaysFulfilment: too much contention on one player; the push will be sent again');
   },
-  async revoke() {
+  async revoke(order, ctx) {
+    const doc = (await ctx.cloud.database().collection(COLLECTION).where({ _id: `${order.env}:${order.openid}` }).limit(1).get()).data[0] as { orders?: Record<string, number> } | undefined;
+    if (doc?.orders?.[order._id] === undefined) return 'not_granted';
     // Days already enjoyed cannot be taken back: an operator decides.
     return 'not_revocable';
   },

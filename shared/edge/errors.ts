@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   // Virtual Payment 2.0 for the client
   LOGIN_CODE_INVALID: { retryable: false, expose: true },
   PRODUCT_NOT_FOUND: { retryable: false, expose: true },
+  // coin purchases
+  GRANT_REFUSED: { retryable: false, expose: true },
   WECHAT_CONFIG_REJECTED: { retryable: false, expose: false },
   // YSDK (Android apps)
   YSDK_BAD_PARAMS: { retryable: false, expose: true },

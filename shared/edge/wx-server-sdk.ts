@@ -19,6 +19,8 @@ export interface WxDatabase {
     in(values: unknown[]): unknown;
     lt(value: number): unknown;
     lte(value: number): unknown;
+    /** Not equal; matches documents without the field too (MongoDB's $ne). */
+    neq(value: unknown): unknown;
     inc(n: number): unknown;
     exists(b: boolean): unknown;
     push(values: unknown[]): unknown;

@@ -1,10 +1,10 @@
 /**
  * What the ledger needs of a Midas generation: the call record it keeps in an order (sent the
  * same on every attempt), an optional check before an order is written, and one send. The ledger's
- * exactly-once rules are the same for both; Midas v1 (cloud calls) is below, Virtual Payment 2.0
- * (`/wxa/game/*`) is in shared/wxa-game/coin-api.ts.
+ * exactly-once rules are the same for both; Midas v1 (cloud calls) is in shared/midas-v1/coin-api.ts, Virtual Payment 2.0
+ * (`/wxa/game/*`) is in shared/wxa-game/coin-api.ts. The ledger never picks one: a function's
+ * wiring hands it in (shared/wiring/coin-api.ts).
  */
-import { callOp, type CallDeps } from '../midas-v1/call-params';
 
 /** The coin-moving calls: v1 cancels a pay by its own bill; 2.0 refunds it with a bill of its own. */
 export type CoinOp = 'pay' | 'present' | 'cancelPay' | 'refund';
@@ -31,22 +31,4 @@ export interface CoinApi {
   prepare?(kind: 'pay' | 'present' | 'refund', openid: string): Promise<void>;
   /** One signed call; the answer's balance and gifted coins used, v1 names. Throws MidasCloudError. */
   send(op: CoinOp, call: CallRecord, timeoutMs: number): Promise<{ balance?: unknown; usedGenAmt?: unknown }>;
-}
-
-/** Midas v1 through wx-server-sdk cloud calls. */
-export function v1CoinApi(deps: CallDeps): CoinApi {
-  return {
-    api: 'v1',
-    callOf(kind, b) {
-      const call: CallRecord = { openid: b.openid, appid: b.appid, zoneId: b.zoneId, billNo: b.billNo, [kind === 'pay' ? 'amt' : 'presentCounts']: b.amount };
-      if (b.userIp !== undefined) call.userIp = b.userIp;
-      if (b.payItem !== undefined) call.payItem = b.payItem;
-      if (b.appRemark !== undefined) call.appRemark = b.appRemark;
-      return call;
-    },
-    send(op, call, timeoutMs) {
-      if (op === 'refund') throw new Error('Midas v1 has no refund bills: a pay is cancelled by its own bill');
-      return callOp(op, call, deps, timeoutMs);
-    },
-  };
 }

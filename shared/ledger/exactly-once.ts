@@ -20,11 +20,10 @@
 import { createHash } from 'crypto';
 import { MidasCloudError, fromCloudCallError, isMidasCloudError, type ErrorCode } from '../edge/errors';
 import { randomBase64url } from '../edge/random';
-import { FINAL_STATES, Ledger, withinSendDeadline, type Order, type OrderState } from './order-store';
+import { FINAL_STATES, Ledger, withinSendDeadline, type GrantState, type Order, type OrderState } from './order-store';
 import { newBillNo, playerValues, type CallDeps, type CallValues } from '../midas-v1/call-params';
 import { IDEMPOTENCY_KEY_FIELD, REASON_FIELD, RECIPIENT_FIELD, validateEvent, validateRefundEvent } from '../midas-v1/event-validation';
-import { v2CoinApi } from '../wxa-game/coin-api';
-import { v1CoinApi, type CoinApi, type CoinOp } from './coin-api';
+import type { CoinApi, CoinOp } from './coin-api';
 import type { Caller } from '../edge/caller';
 import type { WxCloud } from '../edge/wx-server-sdk';
 import type { MidasConfig } from '../midas-v1/settings';
@@ -48,6 +47,16 @@ export interface PaymentDeps extends CallDeps {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   log?: (entry: Record<string, unknown>) => void;
+  /**
+   * Coin purchases: what makes their grant match their pay (grant a kept pay, take back a
+   * cancelled one). Every function that may resolve or cancel an order is given it.
+   */
+  purchases?: PurchaseSettler;
+}
+
+export interface PurchaseSettler {
+  /** Brings a coin purchase's grant in line with its pay, as far as it can now; returns the order as it is then. */
+  settle(s: Session, order: Order): Promise<Order>;
 }
 
 /** What a client learns about an order. Grant an item only when `state` is `COMPLETED`. */
@@ -284,16 +293,25 @@ export async function driveCancel(s: Session, order: Order, firstCounted = false
  * Takes an order whose lease ran out (a crashed or finished invocation) more than the clock skew
  * ago, counting the first attempt of what this session will send in the same write.
  */
-export async function claim(s: Session, order: Order, to: OrderState = order.state, willSend = true): Promise<Order | undefined> {
+export async function claim(s: Session, order: Order, to: OrderState = order.state, willSend = true, more: { grants?: readonly GrantState[]; patch?: Partial<Order> } = {}): Promise<Order | undefined> {
   const t = s.now();
-  const patch = { state: to, leaseId: s.leaseId, leaseUntil: leaseUntil(s), updatedAt: t };
+  const patch = { ...more.patch, state: to, leaseId: s.leaseId, leaseUntil: leaseUntil(s), updatedAt: t };
   const counter = to === 'CANCELLING' ? 'cancelAttempts' : 'attempts';
-  const ok = await s.deps.ledger.update(order._id, { states: [order.state], leaseExpiredBy: t - s.deps.config.maxClockSkewMs }, patch, willSend ? { [counter]: 1 } : {});
+  const expect = { states: [order.state], leaseExpiredBy: t - s.deps.config.maxClockSkewMs, ...(more.grants && { grants: more.grants }) };
+  const ok = await s.deps.ledger.update(order._id, expect, patch, willSend ? { [counter]: 1 } : {});
   return ok ? { ...order, ...patch, [counter]: order[counter] + (willSend ? 1 : 0) } : undefined;
 }
 
+/** Gives up this session's hold on an order without changing anything else (false: it was not held). */
+export async function release(s: Session, order: Order, patch: Partial<Order> = {}): Promise<boolean> {
+  return s.deps.ledger.update(order._id, { leaseId: s.leaseId }, { ...patch, leaseId: '', leaseUntil: 0, updatedAt: s.now() });
+}
+
 function sameRequest(a: Order, b: Order): boolean {
+  // A coin purchase is the same request when it buys the same: its price may have changed since.
+  const sameWhat = a.purchase || b.purchase ? a.purchase?.productId === b.purchase?.productId && a.purchase?.quantity === b.purchase?.quantity : a.amount === b.amount;
   return (
+    sameWhat &&
     (a.api ?? 'v1') === (b.api ?? 'v1') &&
     a.refundOf === b.refundOf &&
     a.env === b.env &&
@@ -301,7 +319,6 @@ function sameRequest(a: Order, b: Order): boolean {
     a.appid === b.appid &&
     a.kind === b.kind &&
     a.openid === b.openid &&
-    a.amount === b.amount &&
     a.item === b.item &&
     a.reason === b.reason &&
     a.call.zoneId === b.call.zoneId
@@ -336,13 +353,30 @@ export async function finishExpired(s: Session, order: Order): Promise<Order> {
  */
 export async function placeOrder(kind: 'pay' | 'present', event: unknown, deps: PaymentDeps): Promise<OrderView> {
   const fields = validateEvent(kind, event);
+  const { order, own } = await openOrder(kind, fields, deps);
+  return outcome(order, !own);
+}
+
+/** A coin purchase's part of a new pay: what it buys, at the price the server's catalogue says. */
+export interface PurchaseRequest {
+  productId: string;
+  quantity: number;
+  coinPrice: number;
+}
+
+/**
+ * Writes (or finds) the order of a validated pay or present and drives it as far as it goes in
+ * this invocation. `purchase`: a coin purchase (kept under keys of its own, never a raw pay's).
+ * Returns the order and whether it was this request's own (false: a repeat of an earlier one).
+ */
+export async function openOrder(kind: 'pay' | 'present', fields: Record<string, string | number>, deps: PaymentDeps, purchase?: PurchaseRequest): Promise<{ order: Order; session: Session; own: boolean }> {
   const s = startSession(deps);
   const player = playerValues(deps.caller, deps.config, kind === 'present' ? String(fields[RECIPIENT_FIELD]) : deps.caller.openid);
   const key = fields[IDEMPOTENCY_KEY_FIELD] as string | undefined;
   const scope: OrderScope = { api: deps.api.api, env: deps.config.env, offerId: deps.config.offerId, appid: player.appid };
   const billNo = newBillNo();
-  const id = key !== undefined ? orderIdForKey(scope, kind, player.openid, key) : billNo;
-  const amount = Number(kind === 'pay' ? fields.amt : fields.presentCounts);
+  const id = key !== undefined ? orderIdForKey(scope, purchase ? 'buy' : kind, player.openid, key) : billNo;
+  const amount = purchase ? purchase.coinPrice * purchase.quantity : Number(kind === 'pay' ? fields.amt : fields.presentCounts);
   const call = deps.api.callOf(kind, {
     ...player,
     zoneId: (fields.zoneId as string | undefined) ?? deps.config.defaultZoneId,
@@ -373,16 +407,22 @@ export async function placeOrder(kind: 'pay' | 'present', event: unknown, deps: 
     ...(fields.payItem !== undefined && { item: String(fields.payItem) }),
     ...((fields.appRemark ?? fields[REASON_FIELD]) !== undefined && { reason: String(fields.appRemark ?? fields[REASON_FIELD]) }),
     ...(key !== undefined && { idempotencyKey: key }),
+    ...(purchase && { purchase: { ...purchase }, grant: 'PENDING' as const, grantOpen: true, flags: [] }),
     call,
     ...newOrderFields(s, t), // the first attempt follows this insert at once
   };
 
   const { inserted, order: current } = await deps.ledger.insertOnce(order);
-  if (inserted) return outcome(await drivePayment(s, current, true), false);
+  if (inserted) return { order: await drivePayment(s, current, true), session: s, own: true };
   if (!sameRequest(current, order)) {
     throw new MidasCloudError('IDEMPOTENCY_KEY_REUSED', `${IDEMPOTENCY_KEY_FIELD} was used before for a different request`, { field: IDEMPOTENCY_KEY_FIELD });
   }
-  return outcome(await followExisting(s, current), true);
+  return { order: await followExisting(s, current), session: s, own: false };
+}
+
+/** The answer for an order of this request (`own`) or a repeat of it. */
+export function answerFor(o: Order, own: boolean): OrderView {
+  return outcome(o, !own);
 }
 
 /**
@@ -417,22 +457,21 @@ async function followExisting(s: Session, order: Order): Promise<Order> {
 }
 
 /**
- * The caller's own pay with this bill number, of this deployment. Another player's order, or
- * one of another deployment, does not exist for this caller: BILL_NOT_FOUND.
+ * The pay with this bill number, of this deployment (any player's: only trusted callers cancel).
+ * One of another deployment does not exist here: BILL_NOT_FOUND.
  */
-async function callersPay(deps: PaymentDeps, billNo: string): Promise<Order> {
-  const openid = deps.caller.openid;
-  if (!openid) throw new MidasCloudError('NOT_LOGGED_IN', 'no player in the platform context: call this from the mini-game');
+async function payOfDeployment(deps: PaymentDeps, billNo: string): Promise<Order> {
   const order = await deps.ledger.findByBill(billNo);
   const scope = { api: deps.api.api, env: deps.config.env, offerId: deps.config.offerId, appid: deps.caller.appid ?? deps.config.appId };
-  if (!order || order.kind !== 'pay' || order.openid !== openid || belongsTo(order, scope) !== 'yes') {
-    throw Object.assign(new MidasCloudError('BILL_NOT_FOUND', 'no such payment of this player'), { billNo });
+  if (!order || order.kind !== 'pay' || belongsTo(order, scope) !== 'yes') {
+    throw Object.assign(new MidasCloudError('BILL_NOT_FOUND', 'no such payment in this deployment'), { billNo });
   }
   return order;
 }
 
 /**
- * Cancels the caller's own COMPLETED pay within its validity.
+ * Cancels a COMPLETED pay within its validity (trusted callers only: the function's wiring
+ * checks). A coin purchase's grants are then taken back, or the order flagged.
  *
  * @example
  * await cancelOrder({ billNo }, deps) // → OrderView in state CANCELLED
@@ -442,38 +481,48 @@ export async function cancelOrder(event: unknown, deps: PaymentDeps): Promise<Or
   const fields = validateEvent('cancelPay', event);
   const s = startSession(deps);
   const billNo = String(fields.billNo);
-  const order = await callersPay(deps, billNo);
+  const order = await payOfDeployment(deps, billNo);
   const err = (code: ErrorCode, message: string) => Object.assign(new MidasCloudError(code, message, { outcome: 'not_applied' }), { billNo });
   if (order.state === 'CANCELLED') throw err('BILL_ALREADY_CANCELLED', 'the payment was already cancelled');
   if (order.state !== 'COMPLETED' && order.state !== 'CANCELLING') {
     throw err('ORDER_NOT_CANCELLABLE', `only a completed payment can be cancelled; this one is ${order.state}`);
   }
   if (!withinSendDeadline(order, s.now())) throw err('BILL_ALREADY_CONFIRMED', 'the payment is older than 47 hours and can no longer be cancelled');
-  const mine = await claim(s, order, 'CANCELLING');
+  // A coin purchase: its grant no longer matches once the cancel is sent (the reconciler looks).
+  const mine = await claim(s, order, 'CANCELLING', true, order.purchase ? { patch: { grantOpen: true } } : {});
   if (!mine) {
-    // Another invocation is cancelling it right now: report where it stands.
+    // Another invocation is cancelling (or granting) it right now: report where it stands.
     return viewOf((await deps.ledger.get(order._id)) ?? order);
   }
   const r = await driveCancel(s, mine, true);
   if (r.error) throw Object.assign(r.error, { billNo });
-  return viewOf(r.order);
+  return viewOf(await settledPurchase(s, r.order));
+}
+
+/** A coin purchase brought in line with its pay, when the function was given how (else as it is). */
+export async function settledPurchase(s: Session, order: Order): Promise<Order> {
+  if (!order.purchase || !s.deps.purchases) return order;
+  return s.deps.purchases.settle(s, order);
 }
 
 /** One ledger per SDK instance and collection, kept for the life of the instance. */
 const ledgers = new WeakMap<object, Map<string, Ledger>>();
 
-/** What pay, present, cancel and the reconciler need, from a function's context and its v1 settings. */
-export function paymentDeps(ctx: { cloud: WxCloud; caller: Caller; settings: MidasConfig; log: (entry: Record<string, unknown>) => void }): PaymentDeps {
+/**
+ * What pay, present, cancel and the reconciler need, from a function's context, its settings and
+ * the Midas generation its wiring picked (shared/wiring/coin-api.ts).
+ */
+export function paymentDeps(ctx: { cloud: WxCloud; caller: Caller; settings: MidasConfig; log: (entry: Record<string, unknown>) => void }, api: CoinApi, purchases?: PurchaseSettler): PaymentDeps {
   let byName = ledgers.get(ctx.cloud);
   if (!byName) ledgers.set(ctx.cloud, (byName = new Map()));
   let ledger = byName.get(ctx.settings.ledgerCollection);
   if (!ledger) byName.set(ctx.settings.ledgerCollection, (ledger = new Ledger(ctx.cloud, ctx.settings.ledgerCollection)));
-  const api = ctx.settings.api === 'v2' ? v2CoinApi({ cloud: ctx.cloud, config: ctx.settings }) : v1CoinApi({ cloud: ctx.cloud, config: ctx.settings });
-  return { cloud: ctx.cloud, config: ctx.settings, caller: ctx.caller, ledger, api, log: ctx.log };
+  return { cloud: ctx.cloud, config: ctx.settings, caller: ctx.caller, ledger, api, log: ctx.log, ...(purchases && { purchases }) };
 }
 
 /**
- * A 2.0 `cancelPay`: a refund of the caller's own COMPLETED pay, as an order of its own.
+ * A 2.0 `cancelPay`: a refund of a COMPLETED pay (trusted callers only), as an order of its own.
+ * A coin purchase is refunded whole, and its grants are then taken back (or the order flagged).
  *
  * @example
  * await refundPayment({ billNo, amount: 5, idempotencyKey: 'refund-1' }, deps) // → the refund's OrderView
@@ -481,8 +530,13 @@ export function paymentDeps(ctx: { cloud: WxCloud; caller: Caller; settings: Mid
 export async function refundPayment(event: unknown, deps: PaymentDeps): Promise<OrderView> {
   const f = validateRefundEvent(event);
   const s = startSession(deps);
-  const pay = await callersPay(deps, f.billNo);
-  return viewOf(await startRefund(s, pay, f.amount, f.idempotencyKey));
+  const pay = await payOfDeployment(deps, f.billNo);
+  if (pay.purchase && f.amount !== undefined && f.amount !== pay.amount) {
+    throw Object.assign(new MidasCloudError('VALIDATION_FAILED', `a coin purchase is refunded whole: leave amount out (it is ${pay.amount})`, { field: 'amount' }), { billNo: pay.billNo });
+  }
+  const refund = pay.purchase ? await startRefund(s, pay) : await startRefund(s, pay, f.amount, f.idempotencyKey);
+  if (pay.purchase) await settledPurchase(s, (await deps.ledger.get(pay._id)) ?? pay);
+  return viewOf(refund);
 }
 
 /**
@@ -522,6 +576,8 @@ export async function startRefund(s: Session, pay: Order, amount?: number, key?:
     if (left <= 0) throw err('BILL_ALREADY_CANCELLED', 'the payment was refunded in full already');
     if (share > left) throw err('REFUND_EXCEEDS_PAYMENT', `only ${left} of the ${cur.amount} coins of this payment are left to refund`, 'amount');
     await deps.api.prepare?.('refund', pay.openid);
+    // A coin purchase's grant no longer matches once a refund may be sent (the reconciler looks).
+    if (cur.purchase && !cur.grantOpen) await deps.ledger.update(pay._id, { states: ['COMPLETED'] }, { grantOpen: true });
     if (await deps.ledger.reserveRefund(pay._id, reserved, id, share)) break;
     if (tries >= 5) throw new MidasCloudError('LEDGER_UNAVAILABLE', 'the payment is being refunded by another request; try again', { outcome: 'not_applied' });
   }

@@ -18,6 +18,7 @@
  * - CANCELLING: a cancel is written and in flight. CANCELLED: coins given back.
  * - EXPIRED: never confirmed within the bill's validity; needs an operator (see README).
  */
+import type { GrantState } from '../contract/answers';
 import { inCollection, isMissingCollection } from '../edge/collections';
 import { MidasCloudError } from '../edge/errors';
 import type { MidasEnv } from '../midas-v1/operation-table';
@@ -77,6 +78,16 @@ export interface Order {
   /** 2.0 pay: coins refunded or being refunded, and each refund order's share (0 once released). */
   refundReserved?: number;
   refunds?: Record<string, number>;
+  /**
+   * A coin purchase (`buyWithCoins`): a pay whose product the server grants. `grant` says where
+   * the grant stands; `grantOpen` is true while the grant does not match the pay yet (not granted
+   * for a kept pay, or not taken back for a cancelled one): the reconciler finishes those.
+   */
+  purchase?: { productId: string; quantity: number; coinPrice: number };
+  grant?: GrantState;
+  grantOpen?: boolean;
+  /** Everything an operator should look at, oldest first (never overwritten). */
+  flags?: OrderFlag[];
   /** The last failure: its code, and the message a client may see (exposed errors only). */
   lastError: { code: string; upstreamCode?: number; message?: string } | null;
   result: { balance?: number; usedGenAmt?: number } | null;
@@ -85,9 +96,30 @@ export interface Order {
   resolvedAt: number | null;
 }
 
+/**
+ * Where the grant of a coin purchase stands:
+ * - PENDING: not granted yet (the pay is open, or it applied and the grant is being made);
+ * - DELIVERED: granted (exactly once: the fulfilment keeps a marker per order);
+ * - REFUSED: the game's fulfilment refused it, so the pay is (being) cancelled;
+ * - REVOKED: the pay was cancelled and the revocable grants were taken back;
+ * - FLAGGED: the pay was cancelled, the grants are not revocable: an operator decides;
+ * - NONE: nothing was granted and nothing is owed (the pay failed, or was cancelled before the grant).
+ */
+export const GRANT_STATES = ['PENDING', 'DELIVERED', 'REFUSED', 'REVOKED', 'FLAGGED', 'NONE'] as const satisfies readonly GrantState[];
+export type { GrantState };
+
+export interface OrderFlag {
+  reason: string;
+  at: number;
+  details?: Record<string, unknown>;
+}
+
 /** The conditions of a conditional update. */
 export interface Expect {
   states?: readonly OrderState[];
+  grants?: readonly GrantState[];
+  /** 2.0 pay: only if this much of it is reserved for refunds. */
+  refundReserved?: number;
   leaseId?: string;
   /** Only if the current lease ran out before this time (ms). */
   leaseExpiredBy?: number;
@@ -143,10 +175,12 @@ export class Ledger {
    * Applies `patch` (and increments `inc`) if the order still matches `expect`; true when it did.
    * This is the only way an order changes, so concurrent invocations serialise on it.
    */
-  async update(id: string, expect: Expect, patch: Partial<Order>, inc: Partial<Record<'attempts' | 'cancelAttempts', number>> = {}): Promise<boolean> {
+  async update(id: string, expect: Expect, patch: Partial<Order>, inc: Partial<Record<'attempts' | 'cancelAttempts', number>> = {}, push?: { flags: OrderFlag }): Promise<boolean> {
     const _ = this.db.command;
     const query: Record<string, unknown> = { _id: id };
     if (expect.states) query.state = _.in([...expect.states]);
+    if (expect.grants) query.grant = _.in([...expect.grants]);
+    if (expect.refundReserved !== undefined) query.refundReserved = expect.refundReserved;
     if (expect.leaseId !== undefined) query.leaseId = expect.leaseId;
     if (expect.leaseExpiredBy !== undefined) query.leaseUntil = _.lt(expect.leaseExpiredBy);
     const data: Record<string, unknown> = {};
@@ -156,6 +190,7 @@ export class Ledger {
       data[k] = v !== null && typeof v === 'object' ? _.set(v) : v;
     }
     for (const [k, n] of Object.entries(inc)) data[k] = _.inc(n);
+    if (push) data.flags = _.push([push.flags]);
     try {
       const r = await this.coll().where(query).update({ data });
       return r.stats.updated === 1;
@@ -205,19 +240,40 @@ export class Ledger {
     }
   }
 
-  /** Open orders of one deployment (environment and offer) not touched since `before` (ms), oldest first. */
-  async listOpen(scope: { env: MidasEnv; offerId: string }, before: number, limit: number): Promise<Order[]> {
+  /**
+   * Orders of one deployment (generation, environment, offer and, when known, app) not touched
+   * since `before` (ms), oldest first, that match `which`: only the deployment's own orders are
+   * read, so orders of another deployment sharing the collection never take a run's page.
+   */
+  private async listOwn(scope: LedgerScope, which: Record<string, unknown>, before: number, limit: number): Promise<Order[]> {
     const _ = this.db.command;
+    // v1 orders carry no `api` field (they were written before 2.0 existed): "not v2".
+    const query: Record<string, unknown> = { api: scope.api === 'v2' ? 'v2' : _.neq('v2'), env: scope.env, offerId: scope.offerId, ...which, updatedAt: _.lt(before) };
+    if (scope.appid !== undefined) query.appid = scope.appid;
     try {
-      const r = await this.coll()
-        .where({ env: scope.env, offerId: scope.offerId, state: _.in([...OPEN_STATES]), updatedAt: _.lt(before) })
-        .orderBy('updatedAt', 'asc')
-        .limit(limit)
-        .get();
+      const r = await this.coll().where(query).orderBy('updatedAt', 'asc').limit(limit).get();
       return r.data as unknown as Order[];
     } catch (e) {
       if (isMissingCollection(e)) return [];
       throw Ledger.fail(e);
     }
   }
+
+  /** Open orders (PENDING, UNKNOWN, CANCELLING) of one deployment, oldest first. */
+  listOpen(scope: LedgerScope, before: number, limit: number): Promise<Order[]> {
+    return this.listOwn(scope, { state: this.db.command.in([...OPEN_STATES]) }, before, limit);
+  }
+
+  /** Coin purchases of one deployment whose grant does not match their pay yet, oldest first. */
+  listGrantOpen(scope: LedgerScope, before: number, limit: number): Promise<Order[]> {
+    return this.listOwn(scope, { grantOpen: true }, before, limit);
+  }
+}
+
+/** The deployment whose orders a query reads. */
+export interface LedgerScope {
+  api: 'v1' | 'v2';
+  env: MidasEnv;
+  offerId: string;
+  appid?: string;
 }

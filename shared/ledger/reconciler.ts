@@ -17,8 +17,8 @@
 import { MidasCloudError, isMidasCloudError } from '../edge/errors';
 import { requestFields } from '../edge/request';
 import { BILL_NO_PATTERN } from '../midas-v1/api-limits';
-import { belongsTo, claim, driveCancel, drivePayment, finishExpired, leaseLapsed, startRefund, startSession, type PaymentDeps, type Session } from './exactly-once';
-import { withinSendDeadline, type Order, type OrderState } from './order-store';
+import { belongsTo, claim, driveCancel, drivePayment, finishExpired, leaseLapsed, settledPurchase, startRefund, startSession, type PaymentDeps, type Session } from './exactly-once';
+import { FINAL_STATES, withinSendDeadline, type Order, type OrderState } from './order-store';
 
 export interface ReconcileRequest {
   /** Resolve just these orders (any age); otherwise every open order old enough. */
@@ -30,6 +30,8 @@ export interface ReconcileReport {
   resolved: { orderId: string; from: OrderState; to: OrderState }[];
   /** Orders left for a later run: held by a live invocation, of the other environment, or out of time. */
   skipped: { orderId: string; why: 'busy' | 'other_api' | 'other_env' | 'other_offer' | 'other_app' | 'out_of_time' | 'not_open' | 'not_found' | 'ledger_unavailable' }[];
+  /** Coin purchases whose grant was brought in line with their pay: granted, taken back or flagged. */
+  granted: { orderId: string; grant: string }[];
 }
 
 const MAX_PER_RUN = 100;
@@ -52,15 +54,20 @@ export function parseReconcileEvent(event: unknown): ReconcileRequest {
 /** Resolves open orders within the invocation's time budget. */
 export async function reconcile(req: ReconcileRequest, deps: PaymentDeps): Promise<ReconcileReport> {
   const s = startSession(deps);
-  const report: ReconcileReport = { examined: 0, resolved: [], skipped: [] };
+  const report: ReconcileReport = { examined: 0, resolved: [], skipped: [], granted: [] };
+  const appid = deps.caller.appid ?? deps.config.appId;
+  const scope = { api: deps.api.api, env: deps.config.env, offerId: deps.config.offerId, ...(appid !== undefined && { appid }) };
   let orders: (Order | undefined)[];
+  let grantOpen: Order[] = [];
   if (req.orderIds) {
     orders = await Promise.all(req.orderIds.map((id) => deps.ledger.get(id)));
     req.orderIds.forEach((id, i) => {
       if (!orders[i]) report.skipped.push({ orderId: id, why: 'not_found' });
     });
   } else {
-    orders = await deps.ledger.listOpen(deps.config, s.now() - deps.config.reconcileMinAgeMs, MAX_PER_RUN);
+    const before = s.now() - deps.config.reconcileMinAgeMs;
+    orders = await deps.ledger.listOpen(scope, before, MAX_PER_RUN);
+    grantOpen = await deps.ledger.listGrantOpen(scope, before, MAX_PER_RUN);
   }
 
   for (const order of orders) {
@@ -68,10 +75,11 @@ export async function reconcile(req: ReconcileRequest, deps: PaymentDeps): Promi
     report.examined += 1;
     const from = order.state;
     if (from !== 'PENDING' && from !== 'UNKNOWN' && from !== 'CANCELLING') {
-      report.skipped.push({ orderId: order._id, why: 'not_open' });
+      if (order.grantOpen) grantOpen.push(order);
+      else report.skipped.push({ orderId: order._id, why: 'not_open' });
       continue;
     }
-    const belongs = belongsTo(order, { api: deps.api.api, env: deps.config.env, offerId: deps.config.offerId, appid: deps.caller.appid ?? deps.config.appId });
+    const belongs = belongsTo(order, scope);
     if (belongs !== 'yes') {
       // Its bill is sent only by a deployment of its own environment, offer and app.
       report.skipped.push({ orderId: order._id, why: belongs });
@@ -95,9 +103,13 @@ export async function reconcile(req: ReconcileRequest, deps: PaymentDeps): Promi
         to = (await driveCancel(s, mine, true)).order;
       } else {
         to = await drivePayment(s, mine, true);
-        if (to.state === 'COMPLETED' && to.kind === 'pay' && deps.config.reconcilePayPolicy === 'refund') to = await refundByPolicy(s, to);
+        // A coin purchase is always completed: the player asked for the item, and the server grants it.
+        if (to.state === 'COMPLETED' && to.kind === 'pay' && !to.purchase && deps.config.reconcilePayPolicy === 'refund') to = await refundByPolicy(s, to);
       }
       report.resolved.push({ orderId: order._id, from, to: to.state });
+      // The grant of a coin purchase follows its pay (or the pay a refund gave back).
+      const purchase = to.purchase ? to : to.refundOf && FINAL_STATES.has(to.state) ? await deps.ledger.get(to.refundOf) : undefined;
+      if (purchase?.purchase) await settleReported(s, purchase, report);
     } catch (e) {
       // One failed ledger write leaves that order (it is still open, its bill unchanged) for the
       // next run; the rest of this run goes on.
@@ -105,7 +117,33 @@ export async function reconcile(req: ReconcileRequest, deps: PaymentDeps): Promi
       report.skipped.push({ orderId: order._id, why: 'ledger_unavailable' });
     }
   }
+
+  // Coin purchases whose pay is settled and whose grant is not yet in line (a crash between the
+  // pay and the grant, a grant that failed for a while, a cancel whose take-back was cut short).
+  const seen = new Set(report.granted.map((g) => g.orderId));
+  for (const order of grantOpen) {
+    if (seen.has(order._id) || FINAL_STATES.has(order.state) === false) continue;
+    seen.add(order._id);
+    if (belongsTo(order, scope) !== 'yes') continue;
+    if (s.deadline - s.now() < 500) {
+      report.skipped.push({ orderId: order._id, why: 'out_of_time' });
+      continue;
+    }
+    report.examined += 1;
+    try {
+      await settleReported(s, order, report);
+    } catch (e) {
+      if (!isMidasCloudError(e) || e.code !== 'LEDGER_UNAVAILABLE') throw e;
+      report.skipped.push({ orderId: order._id, why: 'ledger_unavailable' });
+    }
+  }
   return report;
+}
+
+async function settleReported(s: Session, order: Order, report: ReconcileReport): Promise<void> {
+  const before = order.grant;
+  const after = await settledPurchase(s, order);
+  if (after.grant !== before || !after.grantOpen) report.granted.push({ orderId: order._id, grant: String(after.grant) });
 }
 
 /**

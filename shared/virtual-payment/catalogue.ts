@@ -4,13 +4,16 @@
  * client. The file is checked when the functions are built, so a bad edit fails the build.
  */
 import type { CatalogueResponse } from '../contract/answers';
+import { MAX_COINS_PER_CALL } from '../midas-v1/api-limits';
 import raw from './catalogue.json';
 
 export interface Product {
   productId: string;
   name: string;
-  /** Unit price in fen (1/100 CNY), as configured in the Virtual Payment 2.0 console. */
-  priceFen: number;
+  /** Unit price in fen (1/100 CNY), as configured in the Virtual Payment 2.0 console: sold for money (signPayment). */
+  priceFen?: number;
+  /** Unit price in whole game coins: sold for coins (buyWithCoins). A product has one price or both. */
+  coinPrice?: number;
   /** What one unit adds to the player's inventory: counter name → whole number. */
   grants: Record<string, number>;
   /** Whether a refund takes the grants back (otherwise a refund is flagged for an operator). */
@@ -40,13 +43,24 @@ export function parseCatalogue(doc: unknown): Catalogue {
     if (typeof p.productId !== 'string' || !PRODUCT_ID_PATTERN.test(p.productId)) throw new Error(`${where}.productId must be 1 to 64 characters of 0-9 A-Z a-z _ -`);
     if (products.has(p.productId)) throw new Error(`${where}.productId ${p.productId} is listed twice`);
     if (typeof p.name !== 'string' || p.name.length === 0 || p.name.length > 64) throw new Error(`${where}.name must be 1 to 64 characters`);
-    if (!Number.isSafeInteger(p.priceFen) || (p.priceFen as number) <= 0) throw new Error(`${where}.priceFen must be a positive whole number of fen`);
+    if (p.priceFen !== undefined && (!Number.isSafeInteger(p.priceFen) || p.priceFen <= 0)) throw new Error(`${where}.priceFen must be a positive whole number of fen`);
+    if (p.coinPrice !== undefined && (!Number.isSafeInteger(p.coinPrice) || p.coinPrice <= 0 || p.coinPrice * MAX_ITEM_QUANTITY > MAX_COINS_PER_CALL)) {
+      throw new Error(`${where}.coinPrice must be a whole number of coins from 1 to ${MAX_COINS_PER_CALL / MAX_ITEM_QUANTITY}`);
+    }
+    if (p.priceFen === undefined && p.coinPrice === undefined) throw new Error(`${where} needs a price: priceFen (money), coinPrice (coins) or both`);
     if (typeof p.grants !== 'object' || p.grants === null || Array.isArray(p.grants)) throw new Error(`${where}.grants must be an object`);
     for (const [k, n] of Object.entries(p.grants)) {
       if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(k) || !Number.isSafeInteger(n) || (n as number) < 1) throw new Error(`${where}.grants.${k} must be a counter name with a whole number of at least 1`);
     }
     if (p.revocable !== undefined && typeof p.revocable !== 'boolean') throw new Error(`${where}.revocable must be true or false`);
-    products.set(p.productId, { productId: p.productId, name: p.name, priceFen: p.priceFen as number, grants: p.grants as Record<string, number>, revocable: p.revocable ?? false });
+    products.set(p.productId, {
+      productId: p.productId,
+      name: p.name,
+      ...(p.priceFen !== undefined && { priceFen: p.priceFen }),
+      ...(p.coinPrice !== undefined && { coinPrice: p.coinPrice }),
+      grants: p.grants as Record<string, number>,
+      revocable: p.revocable ?? false,
+    });
   });
   return { coinPriceFen: d.coinPriceFen as number, products };
 }
@@ -66,7 +80,7 @@ export function validCoinQuantities(coinPriceFen: number): number[] {
 /** `catalogue`: what a game's shop shows, and the coin quantities that make a price tier. */
 export function describeCatalogue(cat: Catalogue = catalogue()): CatalogueResponse {
   return {
-    products: [...cat.products.values()].map(({ productId, name, priceFen, grants }) => ({ productId, name, priceFen, grants })),
+    products: [...cat.products.values()].map(({ productId, name, priceFen, coinPrice, grants }) => ({ productId, name, ...(priceFen !== undefined && { priceFen }), ...(coinPrice !== undefined && { coinPrice }), grants })),
     coinPriceFen: cat.coinPriceFen,
     coinQuantities: validCoinQuantities(cat.coinPriceFen),
   };

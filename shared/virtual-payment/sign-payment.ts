@@ -49,6 +49,7 @@ export async function signPayment(event: unknown, deps: V2Deps): Promise<SignPay
     if (typeof f.productId !== 'string' || !PRODUCT_ID_PATTERN.test(f.productId)) throw bad('productId', 'productId is required');
     const product = cat.products.get(f.productId);
     if (!product) throw new MidasCloudError('PRODUCT_NOT_FOUND', `no product ${f.productId} in the catalogue`, { field: 'productId' });
+    if (product.priceFen === undefined) throw new MidasCloudError('PRODUCT_NOT_FOUND', `${f.productId} is sold for coins only (buyWithCoins)`, { field: 'productId' });
     productId = product.productId;
     unitPriceFen = product.priceFen;
   } else {

@@ -53,7 +53,17 @@ describeInBrowser('the sample mini-game in a browser', () => {
     expect(s.balance).toBe(40);
     expect(s.inventory).toEqual({});
     const labels = (await page.evaluate(() => (globalThis as unknown as { shop: Shop }).shop.buttons())).map((b) => b.label);
-    expect(labels).toEqual(['Buy 10 coins  ¥1.00', 'Buy 30 coins  ¥3.00', 'Buy Basic sword  ¥6.00', 'Buy 60 gems  ¥6.00', 'Buy VIP month card  ¥30.00', 'Refresh']);
+    expect(labels).toEqual([
+      'Buy 10 coins  ¥1.00',
+      'Buy 30 coins  ¥3.00',
+      'Buy Basic sword  ¥6.00',
+      'Buy Basic sword  60 coins',
+      'Buy 60 gems  ¥6.00',
+      'Buy 60 gems  50 coins',
+      'Buy VIP month card  ¥30.00',
+      'Buy Healing potion  5 coins',
+      'Refresh',
+    ]);
 
     await tap(page, 'Buy 10 coins');
     s = await until(page, 'the coins arrive', (x) => x.status === '10 coins arrived');
@@ -65,6 +75,17 @@ describeInBrowser('the sample mini-game in a browser', () => {
     expect(s.inventory).toEqual({ sword_basic: 1 });
     const orders = await cloud.database.all('midas_client_orders');
     expect(orders.filter((o) => o.openid === openid).map((o) => [o.kind, o.state]).sort()).toEqual([['coins', 'DELIVERED'], ['item', 'DELIVERED']]);
+
+    // Spending coins: the potion for 5 is granted by the server; the sword for 60 is too dear.
+    await tap(page, 'Buy Healing potion  5 coins');
+    s = await until(page, 'the potion is delivered', (x) => x.status === 'Delivered: Healing potion');
+    expect(s.balance).toBe(45);
+    expect(s.inventory).toEqual({ sword_basic: 1, potion_heal: 1 });
+    expect(cloud.backend.balance({ env: 'sandbox', openid })).toBe(45);
+    await tap(page, 'Buy Basic sword  60 coins');
+    s = await until(page, 'the player is told the coins are too few', (x) => x.failed);
+    expect(s.status).toBe('Not enough coins');
+    expect(s.inventory).toEqual({ sword_basic: 1, potion_heal: 1 });
     await screenshot(page, 'sample-game-after-purchases');
     expect(errors).toEqual([]);
   }, BROWSER_TEST_TIMEOUT_MS);

@@ -183,7 +183,7 @@ export class LocalCloud {
       appSecret: given.WX_APP_SECRET ?? randomSecret(),
       offerId: app.offerId,
       appKeys: { production: given.MIDAS_APPKEY ?? randomSecret(), sandbox: given.MIDAS_SANDBOX_APPKEY ?? randomSecret() },
-      productPrices: new Map([...cat.products.values()].map((p) => [p.productId, p.priceFen])),
+      productPrices: new Map([...cat.products.values()].flatMap((p) => (p.priceFen === undefined ? [] : [[p.productId, p.priceFen] as const]))),
       coinPriceFen: cat.coinPriceFen,
       released: false,
     });

@@ -162,7 +162,7 @@ describe('3. one 47-hour deadline for every path that sends a bill', () => {
     const paid = await call(cloud(), 'pay', { amt: 10 }, { openid });
     const [order] = await ordersOf(openid);
     await patchOrder(order!._id, { createdAt: Date.now() - 47.5 * HOUR });
-    const c = await call(cloud(), 'cancelPay', { billNo: billOf(paid) }, { openid });
+    const c = await call(cloud(), 'cancelPay', { billNo: billOf(paid) }, { source: 'scf' });
     expect(c).toMatchObject({ ok: false, error: { code: 'BILL_ALREADY_CONFIRMED' } });
     expect(cloud().backend.journal.filter((j) => j.op === 'cancelPay' && j.params.bill_no === billOf(paid))).toHaveLength(0);
     expect(balanceOf(cloud(), openid)).toBe(90);
@@ -173,7 +173,7 @@ describe('3. one 47-hour deadline for every path that sends a bill', () => {
     fund(openid, 100);
     const paid = await call(cloud(), 'pay', { amt: 10 }, { openid });
     cloud().injectFault({ op: 'cancelPay', fault: { kind: 'busy' }, times: 1000 });
-    const c = await call(cloud(), 'cancelPay', { billNo: billOf(paid) }, { openid }, { MIDAS_TIME_BUDGET_MS: '400' });
+    const c = await call(cloud(), 'cancelPay', { billNo: billOf(paid) }, { source: 'scf' }, { MIDAS_TIME_BUDGET_MS: '400' });
     expect(c).toMatchObject({ ok: true, data: { state: 'CANCELLING' } });
     cloud().backend.clearFaults();
     const [order] = await ordersOf(openid);
@@ -253,7 +253,7 @@ describe('what a player is told', () => {
     fund(openid, 100);
     const paid = await call(cloud(), 'pay', { amt: 10 }, { openid });
     expect(paid).toMatchObject({ ok: true, data: { balance: 90 } });
-    const c = await call(cloud(), 'cancelPay', { billNo: billOf(paid) }, { openid });
+    const c = await call(cloud(), 'cancelPay', { billNo: billOf(paid) }, { source: 'scf' });
     expect(c).toMatchObject({ ok: true, data: { state: 'CANCELLED' } });
     expect((c as { data: Record<string, unknown> }).data.balance).toBeUndefined();
     expect(balanceOf(cloud(), openid)).toBe(100);

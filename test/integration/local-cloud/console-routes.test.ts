@@ -139,7 +139,7 @@ describe('clear messages instead of stacks', () => {
     expect(missing.json.errMsg).toContain('pay, paymentNotify');
     expect(missing.json.errMsg).not.toMatch(/\/|require stack/);
     const noName = await post('/callFunction', { data: {} });
-    expect(noName.json.errMsg).toMatch(/name is required: the function to call, one of cancelPay, /);
+    expect(noName.json.errMsg).toMatch(/name is required: the function to call, one of buyWithCoins, cancelPay, /);
   });
 
   test('a port already in use is said plainly', async () => {

@@ -76,20 +76,25 @@ function billHistory(billNo: string) {
 }
 
 describe('cancelPay rules', () => {
-  test('only the payer’s own bill can be cancelled', async () => {
+  test('players never cancel: neither the payer nor another player (FORBIDDEN, nothing sent); an operator may', async () => {
     const payer = fundedPlayer();
     const billNo = await paidBill(payer, 40);
-    const r = await call(cloud(), 'cancelPay', { billNo }, { openid: newOpenid() });
-    expect(r).toMatchObject({ ok: false, error: { code: 'BILL_NOT_FOUND' } });
+    for (const openid of [payer, newOpenid()]) {
+      expect(await call(cloud(), 'cancelPay', { billNo }, { openid })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    }
     expect(balanceOf(cloud(), payer)).toBe(60);
     expect(cloud().backend.journal.some((j) => j.op === 'cancelPay' && j.params.bill_no === billNo)).toBe(false);
+    const operator = newOpenid();
+    const byOperator = await call(cloud(), 'cancelPay', { billNo }, { openid: operator }, { MIDAS_OPERATOR_OPENIDS: operator });
+    expect(byOperator).toMatchObject({ ok: true, data: { state: 'CANCELLED' } });
+    expect(balanceOf(cloud(), payer)).toBe(100);
   });
 
   test('a second cancel is BILL_ALREADY_CANCELLED and gives nothing back twice', async () => {
     const openid = fundedPlayer();
     const billNo = await paidBill(openid, 40);
-    await call(cloud(), 'cancelPay', { billNo }, { openid });
-    const again = await call(cloud(), 'cancelPay', { billNo }, { openid });
+    await call(cloud(), 'cancelPay', { billNo }, { source: 'scf' });
+    const again = await call(cloud(), 'cancelPay', { billNo }, { source: 'scf' });
     expect(!again.ok && again.error.code).toBe('BILL_ALREADY_CANCELLED');
     expect(balanceOf(cloud(), openid)).toBe(100);
   });
@@ -99,7 +104,7 @@ describe('cancelPay rules', () => {
     const billNo = await paidBill(openid, 40);
     cloud().backend.advanceClock(48 * 3600 + 1);
     try {
-      const r = await call(cloud(), 'cancelPay', { billNo }, { openid });
+      const r = await call(cloud(), 'cancelPay', { billNo }, { source: 'scf' });
       expect(!r.ok && r.error.code).toBe('BILL_ALREADY_CONFIRMED');
       expect(balanceOf(cloud(), openid)).toBe(60);
       const order = (await cloud().database.all('midas_orders')).find((o) => o._id === billNo);
@@ -116,7 +121,7 @@ describe('cancelPay rules', () => {
       collectionName: 'midas_orders', query: JSON.stringify({ _id: billNo }), multi: false, merge: true,
       data: JSON.stringify({ $set: { createdAt: Date.now() - 49 * 3600 * 1000 } }),
     });
-    const r = await call(cloud(), 'cancelPay', { billNo }, { openid });
+    const r = await call(cloud(), 'cancelPay', { billNo }, { source: 'scf' });
     expect(!r.ok && r.error.code).toBe('BILL_ALREADY_CONFIRMED');
     expect(cloud().backend.journal.some((j) => j.op === 'cancelPay' && j.params.bill_no === billNo)).toBe(false);
   });
@@ -125,12 +130,12 @@ describe('cancelPay rules', () => {
     const openid = fundedPlayer(5);
     const r = await call(cloud(), 'pay', { amt: 6, idempotencyKey: 'too-much-for-cancel' }, { openid });
     const billNo = String(!r.ok && r.error.billNo);
-    const c = await call(cloud(), 'cancelPay', { billNo }, { openid });
+    const c = await call(cloud(), 'cancelPay', { billNo }, { source: 'scf' });
     expect(!c.ok && c.error.code).toBe('ORDER_NOT_CANCELLABLE');
   });
 
   test('an unknown bill is BILL_NOT_FOUND', async () => {
-    const r = await call(cloud(), 'cancelPay', { billNo: 'never_made' }, { openid: newOpenid() });
+    const r = await call(cloud(), 'cancelPay', { billNo: 'never_made' }, { source: 'scf' });
     expect(!r.ok && r.error.code).toBe('BILL_NOT_FOUND');
   });
 });
@@ -171,7 +176,7 @@ describe('scripted faults: retried with the same bill number inside the time bud
     const openid = fundedPlayer();
     const billNo = await paidBill(openid, 10);
     cloud().injectFault({ op: 'cancelPay', fault: { kind: 'inProgress' } });
-    const r = await call(cloud(), 'cancelPay', { billNo }, { openid });
+    const r = await call(cloud(), 'cancelPay', { billNo }, { source: 'scf' });
     expect(r).toMatchObject({ ok: true, data: { state: 'CANCELLED' } });
     expect(balanceOf(cloud(), openid)).toBe(100);
   });

@@ -103,5 +103,18 @@ test('a player closing the sheet is PAYMENT_CANCELLED, not an error to retry', a
 test('the catalogue is what the shop shows', async () => {
   const c = await createMidasClient(phone(newOpenid())).catalogue();
   expect(c.coinQuantities).toContain(60);
-  expect(c.products.map((p) => p.productId)).toEqual(['sword_basic', 'gems_60', 'vip_month']);
+  expect(c.products.map((p) => p.productId)).toEqual(['sword_basic', 'gems_60', 'vip_month', 'potion_heal']);
+  // Prices as the server's catalogue has them: money, coins, or both.
+  expect(c.products.find((p) => p.productId === 'sword_basic')).toMatchObject({ priceFen: 600, coinPrice: 60 });
+  expect(c.products.find((p) => p.productId === 'potion_heal')).not.toHaveProperty('priceFen');
+});
+
+test('buyWithCoins (v1 coins): the server’s price, granted once; a product not sold for coins is refused by name', async () => {
+  const openid = newOpenid();
+  cloud().backend.topUp({ env: 'sandbox', openid }, 70);
+  const midas = createMidasClient(phone(openid));
+  const r = await midas.buyWithCoins('gems_60', 1, { idempotencyKey: 'helper-gems' });
+  expect(r).toMatchObject({ state: 'DELIVERED', coins: 50, balance: 20, grant: 'DELIVERED' });
+  await expect(midas.buyWithCoins('vip_month')).rejects.toMatchObject({ code: 'PRODUCT_NOT_FOUND' });
+  expect((await midas.myOrders()).inventory).toEqual({ gems: 60 });
 });

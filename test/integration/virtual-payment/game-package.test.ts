@@ -36,3 +36,19 @@ test('with 2.0 coins, a player who never logged in can read the balance and buy 
   const coins = await fresh.buyCoins(60);
   expect(coins).toMatchObject({ arrived: true, balance: { balance: 60 } });
 });
+
+test('buyWithCoins through the package: coins bought on the sheet, then spent on the sword, granted once on the server', async () => {
+  const openid = newOpenid();
+  const midas = game.createMidasClient(game.createLocalWx({ url: cloud().url, openid }), { pollIntervalMs: 50, pollMaxMs: 2000, coinPollMs: 50 });
+  await expect(midas.buyWithCoins('sword_basic')).rejects.toMatchObject({ code: 'INSUFFICIENT_BALANCE' });
+  expect(await midas.buyCoins(80)).toMatchObject({ arrived: true });
+  const sword = await midas.buyWithCoins('sword_basic', 1, { idempotencyKey: 'sword-pkg-1' });
+  expect(sword).toMatchObject({ state: 'DELIVERED', productId: 'sword_basic', coins: 60, balance: 20 });
+  // The same key again: the same order, nothing charged twice.
+  expect(await midas.buyWithCoins('sword_basic', 1, { idempotencyKey: 'sword-pkg-1' })).toMatchObject({ orderId: sword.orderId, state: 'DELIVERED' });
+  const mine = await midas.myOrders();
+  expect(mine.inventory).toEqual({ sword_basic: 1 });
+  // Latest first: the sword, and the attempt refused for too few coins before it.
+  expect(mine.coinOrders.map((o) => [o.productId, o.state])).toEqual([['sword_basic', 'DELIVERED'], ['sword_basic', 'FAILED']]);
+  expect(cloud().wxa.balance('sandbox', openid)).toBe(20);
+});

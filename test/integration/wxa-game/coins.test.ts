@@ -47,7 +47,7 @@ describe.each(['sandbox', 'production'] as const)('every op in %s', (env) => {
     expect(paid).toMatchObject({ ok: true, data: { state: 'COMPLETED', kind: 'pay', amount: 50, balance: 70, usedGenAmt: 20 } });
     expect(billOf(paid)).toMatch(/^[0-9A-Za-z-][0-9A-Za-z_-]{0,62}$/);
 
-    const refund = await call(cloud(), 'cancelPay', { billNo: billOf(paid) }, { openid }, ENV(env));
+    const refund = await call(cloud(), 'cancelPay', { billNo: billOf(paid) }, { source: 'scf' }, ENV(env));
     expect(refund).toMatchObject({ ok: true, data: { state: 'COMPLETED', kind: 'refund', amount: 50, refundOf: billOf(paid) } });
     expect(billOf(refund)).not.toBe(billOf(paid));
     expect(balance(openid, env)).toBe(120);
@@ -205,17 +205,17 @@ describe('refunds: each its own bill, partial, never more than the pay', () => {
     const openid = await player(100);
     const paid = await call(cloud(), 'pay', { amt: 100 }, { openid });
     const payBill = billOf(paid);
-    const r1 = await call(cloud(), 'cancelPay', { billNo: payBill, amount: 30, idempotencyKey: 'r1' }, { openid });
+    const r1 = await call(cloud(), 'cancelPay', { billNo: payBill, amount: 30, idempotencyKey: 'r1' }, { source: 'scf' });
     expect(r1).toMatchObject({ ok: true, data: { state: 'COMPLETED', amount: 30 } });
-    const r1again = await call(cloud(), 'cancelPay', { billNo: payBill, amount: 30, idempotencyKey: 'r1' }, { openid });
+    const r1again = await call(cloud(), 'cancelPay', { billNo: payBill, amount: 30, idempotencyKey: 'r1' }, { source: 'scf' });
     expect(billOf(r1again)).toBe(billOf(r1));
     expect(balance(openid)).toBe(30);
-    const tooMuch = await call(cloud(), 'cancelPay', { billNo: payBill, amount: 80, idempotencyKey: 'r2' }, { openid });
+    const tooMuch = await call(cloud(), 'cancelPay', { billNo: payBill, amount: 80, idempotencyKey: 'r2' }, { source: 'scf' });
     expect(tooMuch).toMatchObject({ ok: false, error: { code: 'REFUND_EXCEEDS_PAYMENT', field: 'amount' } });
-    const rest = await call(cloud(), 'cancelPay', { billNo: payBill }, { openid });
+    const rest = await call(cloud(), 'cancelPay', { billNo: payBill }, { source: 'scf' });
     expect(rest).toMatchObject({ ok: true, data: { state: 'COMPLETED', amount: 70 } });
-    expect(await call(cloud(), 'cancelPay', { billNo: payBill }, { openid })).toMatchObject({ ok: true, data: { billNo: billOf(rest) } });
-    expect(await call(cloud(), 'cancelPay', { billNo: payBill, amount: 1, idempotencyKey: 'r3' }, { openid })).toMatchObject({ ok: false, error: { code: 'BILL_ALREADY_CANCELLED' } });
+    expect(await call(cloud(), 'cancelPay', { billNo: payBill }, { source: 'scf' })).toMatchObject({ ok: true, data: { billNo: billOf(rest) } });
+    expect(await call(cloud(), 'cancelPay', { billNo: payBill, amount: 1, idempotencyKey: 'r3' }, { source: 'scf' })).toMatchObject({ ok: false, error: { code: 'BILL_ALREADY_CANCELLED' } });
     expect(balance(openid)).toBe(100);
     expect(cloud().wxa.journal.filter((j) => j.op === 'cancelpay' && j.body.pay_bill_no === payBill && j.applied).map((j) => j.body.amount)).toEqual([30, 70]);
   });
@@ -223,25 +223,28 @@ describe('refunds: each its own bill, partial, never more than the pay', () => {
   test('a partial refund needs its own idempotency key', async () => {
     const openid = await player(10);
     const paid = await call(cloud(), 'pay', { amt: 10 }, { openid });
-    expect(await call(cloud(), 'cancelPay', { billNo: billOf(paid), amount: 5 }, { openid })).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED', field: 'idempotencyKey' } });
+    expect(await call(cloud(), 'cancelPay', { billNo: billOf(paid), amount: 5 }, { source: 'scf' })).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED', field: 'idempotencyKey' } });
   });
 
   test('six concurrent refunds of 30 against a pay of 100: three go through, never more than the pay', async () => {
     const openid = await player(100);
     const paid = await call(cloud(), 'pay', { amt: 100 }, { openid });
-    const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => call(cloud(), 'cancelPay', { billNo: billOf(paid), amount: 30, idempotencyKey: `c${i}` }, { openid })));
+    const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => call(cloud(), 'cancelPay', { billNo: billOf(paid), amount: 30, idempotencyKey: `c${i}` }, { source: 'scf' })));
     const done = rs.filter((r) => r.ok && (r.data as { state: string }).state === 'COMPLETED');
     expect(done).toHaveLength(3);
     expect(rs.filter((r) => !r.ok).every((r) => !r.ok && ['REFUND_EXCEEDS_PAYMENT', 'LEDGER_UNAVAILABLE'].includes(r.error.code))).toBe(true);
     expect(balance(openid)).toBe(90);
   });
 
-  test('another player cannot refund my pay', async () => {
+  test('no player refunds anything: neither the payer nor another player (FORBIDDEN, nothing sent)', async () => {
     const alice = await player(10);
     const bob = await player(0);
     const paid = await call(cloud(), 'pay', { amt: 10 }, { openid: alice });
-    expect(await call(cloud(), 'cancelPay', { billNo: billOf(paid) }, { openid: bob })).toMatchObject({ ok: false, error: { code: 'BILL_NOT_FOUND' } });
+    for (const openid of [alice, bob]) {
+      expect(await call(cloud(), 'cancelPay', { billNo: billOf(paid) }, { openid })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    }
     expect(balance(alice)).toBe(0);
+    expect(cloud().wxa.journal.filter((j) => j.op === 'cancelpay' && j.body.pay_bill_no === billOf(paid))).toHaveLength(0);
   });
 });
 
@@ -283,7 +286,7 @@ describe('every scripted fault × pay, present, refund (2.0)', () => {
       const openid = await player(100);
       const paid = await call(cloud(), 'pay', { amt: 10 }, { openid }, env);
       cloud().injectFault({ op: 'cancelPay', fault });
-      const r = await call(cloud(), 'cancelPay', { billNo: billOf(paid) }, { openid }, env);
+      const r = await call(cloud(), 'cancelPay', { billNo: billOf(paid) }, { source: 'scf' }, env);
       expect(r).toMatchObject({ ok: true, data: { state: 'COMPLETED', kind: 'refund' } });
       await waitFor('calls to land', () => journalOf(billOf(r)).filter((j) => j.applied).length >= 1);
       expect(journalOf(billOf(r)).filter((j) => j.applied)).toHaveLength(1);
@@ -338,7 +341,7 @@ describe('reconciliation in 2.0', () => {
         await cloud().invoke('present', { toOpenid: openid, presentCounts: 1 + Math.floor(rand() * 10), idempotencyKey: `g${Math.floor(rand() * 1e9)}` }, SCF, env);
       } else {
         const bills = paidBills.get(openid) ?? [];
-        if (bills.length > 0) await cloud().invoke('cancelPay', { billNo: pick(bills), amount: 1, idempotencyKey: `r${Math.floor(rand() * 4)}` }, { openid }, env);
+        if (bills.length > 0) await cloud().invoke('cancelPay', { billNo: pick(bills), amount: 1, idempotencyKey: `r${Math.floor(rand() * 4)}` }, { source: 'scf' }, env);
       }
     };
     for (let batch = 0; batch < 30; batch++) await Promise.all(Array.from({ length: 5 }, one));

@@ -62,7 +62,9 @@ function configJson(name: string): unknown {
 
 describe('function manifests (config.json written by the build from each index.ts)', () => {
   test('each op function is granted exactly its own op, production and sandbox', () => {
-    expect(readdirSync(FUNCTIONS_DIR).sort()).toEqual([...OPERATION_NAMES, 'reconcile', 'ysdkBalance', 'login', 'signPayment', 'catalogue', 'paymentNotify', 'myOrders', 'deliveryReconcile'].sort());
+    expect(readdirSync(FUNCTIONS_DIR).sort()).toEqual([...OPERATION_NAMES, 'reconcile', 'ysdkBalance', 'login', 'signPayment', 'catalogue', 'paymentNotify', 'myOrders', 'deliveryReconcile', 'buyWithCoins'].sort());
+    // buyWithCoins pays, and cancels a pay whose grant the game's fulfilment refuses.
+    expect(configJson('buyWithCoins')).toEqual({ permissions: { openapi: ['midas.pay', 'midas.paySandbox', 'midas.cancelPay', 'midas.cancelPaySandbox'] } });
     expect(configJson('cancelPay')).toEqual({ permissions: { openapi: ['midas.cancelPay', 'midas.cancelPaySandbox'] } });
     expect(configJson('present')).toEqual({ permissions: { openapi: ['midas.present', 'midas.presentSandbox'] } });
   });

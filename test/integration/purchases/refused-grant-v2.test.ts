@@ -1,0 +1,3 @@
+import { refusedGrantSuite } from './refused-grant';
+
+refusedGrantSuite('v2');
