@@ -36,7 +36,7 @@ describeInBrowser('the web console', () => {
     expect(await page.locator(`#players tr[data-openid="${openid}"]`).evaluateAll((rows) => rows.map((r) => `${r.getAttribute('data-api')}/${r.getAttribute('data-env')}=${r.querySelector('.balance')!.textContent}`))).toEqual(['v1/sandbox=250', 'v2/sandbox=0', 'v1/production=0', 'v2/production=0']);
     expect(cloud.backend.balance({ env: 'sandbox', openid })).toBe(250);
 
-    await page.getByLabel('product').selectOption('sword_basic');
+    await page.getByLabel('product', { exact: true }).selectOption('sword_basic');
     await page.getByRole('button', { name: 'Buy item' }).click();
     await page.locator('#activity li.ok').filter({ hasText: 'delivered' }).waitFor({ timeout: 20_000 });
 
@@ -51,6 +51,16 @@ describeInBrowser('the web console', () => {
     const orders = await cloud.database.all('midas_client_orders');
     expect(orders.filter((o) => o.openid === openid).map((o) => [o.productId, o.state])).toEqual([['sword_basic', 'DELIVERED']]);
     await screenshot(page, 'console-after-purchase');
+
+    // Spending coins in one click: the server charges the catalogue's 60 coins and grants a second sword.
+    await page.getByLabel('product for coins').selectOption('sword_basic');
+    await page.getByRole('button', { name: 'Buy with coins' }).click();
+    await page.locator('#activity li.ok').filter({ hasText: 'delivered for 60 coins: balance 190' }).waitFor({ timeout: 20_000 });
+    await page.locator(`#players tr[data-openid="${openid}"] .inventory`).filter({ hasText: 'sword_basic 2' }).waitFor();
+    const coinRow = page.locator('#ledger tbody tr').filter({ hasText: '1 × sword_basic' });
+    await coinRow.locator('.grant .state.DELIVERED').waitFor();
+    expect(cloud.backend.balance({ env: 'sandbox', openid })).toBe(190);
+    await screenshot(page, 'console-after-coin-purchase');
 
     // WeChat refunds it: the refund is pushed; a sword is not revocable, so the order is flagged for an operator.
     await row.getByRole('button', { name: 'Refund' }).click();

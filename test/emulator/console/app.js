@@ -86,9 +86,11 @@ function render(s) {
       h('td', {}, time(o.createdAt)),
       h('td', {}, o.kind ?? ''),
       h('td', { class: 'id', title: o.openid }, short(o.openid)),
+      h('td', {}, o.purchase ? `${o.purchase.quantity} × ${o.purchase.productId}` : (o.item ?? '')),
       h('td', { class: 'num' }, o.amount ?? ''),
       h('td', {}, o.env ?? ''),
       h('td', {}, state(o.state)),
+      h('td', { class: 'grant' }, o.grant ? state(o.grant) : '', ...(o.flags ?? []).map((f) => h('div', { class: 'flag' }, `flagged: ${f.reason}`))),
       h('td', {}, history(o.history)),
       h('td', { class: 'id', title: o.billNo }, short(o.billNo)),
       h('td', {}, o.lastError ? o.lastError.code : ''))));
@@ -150,7 +152,8 @@ async function loadCatalogue() {
   const openid = current.players[0].openid;
   const midas = createMidasClient(createLocalWx({ url: location.origin, openid }));
   const cat = await midas.catalogue();
-  $('#buy-item [name=productId]').replaceChildren(...cat.products.map((p) => h('option', { value: p.productId }, `${p.name} · ¥${(p.priceFen / 100).toFixed(2)}`)));
+  $('#buy-item [name=productId]').replaceChildren(...cat.products.filter((p) => p.priceFen !== undefined).map((p) => h('option', { value: p.productId }, `${p.name} · ¥${(p.priceFen / 100).toFixed(2)}`)));
+  $('#buy-with-coins [name=productId]').replaceChildren(...cat.products.filter((p) => p.coinPrice !== undefined).map((p) => h('option', { value: p.productId }, `${p.name} · ${p.coinPrice} coins`)));
   $('#buy-coins [name=quantity]').replaceChildren(...cat.coinQuantities.map((q) => h('option', { value: q }, `${q} coins · ¥${((q * cat.coinPriceFen) / 100).toFixed(2)}`)));
 }
 
@@ -205,6 +208,16 @@ action($('#buy-item'), async (f) => {
   const r = await client(openid).buyItem(productId, quantity);
   li.textContent += r.delivered ? ` delivered (order ${short(r.outTradeNo)})` : ` paid, delivery pending (order ${short(r.outTradeNo)})`;
   li.className = r.delivered ? 'ok' : 'pending';
+});
+
+action($('#buy-with-coins'), async (f) => {
+  const openid = player();
+  const productId = String(f.get('productId'));
+  const quantity = Number(f.get('quantity'));
+  const li = activity(`${short(openid)} spends coins on ${quantity} × ${productId}…`);
+  const r = await client(openid).buyWithCoins(productId, quantity);
+  li.textContent += r.state === 'DELIVERED' ? ` delivered for ${r.coins} coins: balance ${r.balance ?? '?'}` : ` ${r.state.toLowerCase()} (order ${short(r.orderId)})`;
+  li.className = r.state === 'DELIVERED' ? 'ok' : 'pending';
 });
 
 action($('#buy-coins'), async (f) => {
