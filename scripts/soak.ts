@@ -1,12 +1,14 @@
 /**
- * `npm run soak -- --ops N --seed S [--concurrency C]`: a long randomized run of pay, present and
- * cancel through the built bundles in the local cloud, with everything that goes wrong in a real
- * cloud happening at random, then a check that no coin was lost or doubled. Not part of
- * `npm test`; prints its counts and exits non-zero on any violation.
+ * `npm run soak -- --ops N --seed S [--concurrency C]`: a long randomized run of pay, present,
+ * coin purchases (buyWithCoins) and trusted cancels through the built bundles in the local cloud,
+ * with everything that goes wrong in a real cloud happening at random, then a check that no coin
+ * was lost or doubled and every coin purchase was granted exactly when it was charged. Not part
+ * of `npm test`; prints its counts and exits non-zero on any violation.
  *
  * During the traffic:
  * - scripted Midas faults (-1, applied then -1, slow answers, 90016, empty answers, gateway errors);
- * - cloud database faults on the ledger (a write refused; a write applied whose answer is lost);
+ * - cloud database faults on the ledger and the inventory (a write refused; a write applied whose
+ *   answer is lost);
  * - concurrent duplicates of one idempotency key, and keys reused with other amounts;
  * - function instances killed mid-call;
  * - a reconciler running alongside, from instances whose clocks are up to 25 s off, with either
@@ -16,8 +18,12 @@
  * After it: the reconciler runs until nothing is open, then the checks: every order final; no
  * bill applied twice, and none in the other environment; every balance, in both environments,
  * equals the initial coins + presents − pays + cancels according to the ledger; a pay a player was
- * told COMPLETED is never refunded unless that player cancelled it; one order per key.
+ * told COMPLETED is never refunded unless a cancel of it was asked for; one order per key. Coin
+ * purchases: every one that stayed charged is granted exactly once (its marker, and the inventory's
+ * counters add up to exactly the grants of those), every grant has a charge, and every cancelled
+ * one had its revocable grants taken back or was flagged.
  */
+import { catalogue } from '../shared/virtual-payment/catalogue';
 import type { Order } from '../shared/ledger/order-store';
 import type { MidasEnv } from '../shared/midas-v1/operation-table';
 import type { DbFaultRule } from '../test/emulator/database';
@@ -65,13 +71,16 @@ function rng(seed: number): () => number {
 const MIDAS_FAULTS: Fault[] = [{ kind: 'busy' }, { kind: 'applyThenBusy' }, { kind: 'delay', ms: 450 }, { kind: 'inProgress' }, { kind: 'empty' }, { kind: 'gatewayError' }];
 const DB_FAULTS: DbFaultRule['kind'][] = ['refuse', 'lostAnswer'];
 const DB_ACTIONS = ['database.insertDocument', 'database.modifyDocument'] as const;
+const INVENTORY = 'midas_inventory';
+/** Products sold for coins, with their prices and grants. */
+const COIN_PRODUCTS = [...catalogue().products.values()].filter((p) => p.coinPrice !== undefined);
 const ENVS: MidasEnv[] = ['sandbox', 'production'];
 const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 const INITIAL = 1_000_000;
 const PLAYERS_PER_ENV = 24;
 const COLLECTION = 'midas_orders';
 
-type Answer = { ok: boolean; data?: { state: string; billNo: string; orderId: string }; error?: { code: string } };
+type Answer = { ok: boolean; data?: { state: string; billNo: string; orderId: string; grant?: string }; error?: { code: string } };
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -103,7 +112,8 @@ async function main(): Promise<void> {
       return;
     }
     count(`${kind}: ${a.ok ? `ok ${a.data?.state}` : a.error?.code}`);
-    if (kind === 'pay' && a.ok && a.data?.state === 'COMPLETED') {
+    const charged = (kind === 'pay' && a.ok && a.data?.state === 'COMPLETED') || (kind === 'buyWithCoins' && a.ok && a.data?.state === 'DELIVERED');
+    if (charged && a.data) {
       toldCompleted.set(a.data.billNo, env);
       const k = `${env}|${openid}`;
       cancellable.set(k, [...(cancellable.get(k) ?? []), a.data.billNo]);
@@ -122,10 +132,19 @@ async function main(): Promise<void> {
     const roll = rand();
     if (rand() < 0.12) cloud.injectFault({ op: pick(['pay', 'present', 'cancelPay'] as const), env: pick(ENVS), fault: pick(MIDAS_FAULTS), times: 1 + Math.floor(rand() * 3) });
     if (rand() < 0.04) {
-      cloud.database.injectFault({ kind: pick(DB_FAULTS), collection: COLLECTION, action: pick(DB_ACTIONS) });
+      cloud.database.injectFault({ kind: pick(DB_FAULTS), collection: rand() < 0.7 ? COLLECTION : INVENTORY, action: pick(DB_ACTIONS) });
       count('database faults injected');
     }
-    if (roll < 0.55) {
+    if (roll < 0.2) {
+      // Coin purchases: a few keys per player (repeats), now and then concurrent copies.
+      const n = Math.floor(rand() * 40);
+      const product = COIN_PRODUCTS[n % COIN_PRODUCTS.length]!;
+      const copies = rand() < 0.15 ? 2 + Math.floor(rand() * 2) : 1;
+      const req = { productId: product.productId, quantity: 1 + (n % 3), idempotencyKey: `b${n}` };
+      const answers = await Promise.all(Array.from({ length: copies }, () => invoke(env, 'buyWithCoins', req, { openid })));
+      for (const a of answers) record(env, openid, 'buyWithCoins', a);
+      if (copies > 1) count('concurrent duplicates', copies - 1);
+    } else if (roll < 0.55) {
       // A few keys per player, so repeats of one purchase happen; now and then the same key with
       // another amount (refused), and concurrent copies of one request.
       const n = Math.floor(rand() * 60);
@@ -143,7 +162,8 @@ async function main(): Promise<void> {
       if (bills.length === 0) return;
       const billNo = pick(bills);
       cancelAsked.add(billNo);
-      record(env, openid, 'cancelPay', await invoke(env, 'cancelPay', { billNo }, { openid }));
+      // Cancels are for the game's own functions and operators, never players.
+      record(env, openid, 'cancelPay', await invoke(env, 'cancelPay', { billNo }, { source: 'scf' }));
     }
   };
 
@@ -162,7 +182,7 @@ async function main(): Promise<void> {
   const chaos = (async () => {
     while (traffic) {
       await new Promise((r) => setTimeout(r, 250));
-      if (rand() < 0.2 && cloud.runner.killOneBusy(pick(['pay', 'present', 'cancelPay']), rand())) count('instances killed mid-call');
+      if (rand() < 0.2 && cloud.runner.killOneBusy(pick(['pay', 'present', 'cancelPay', 'buyWithCoins']), rand())) count('instances killed mid-call');
     }
   })();
   const reconciler = (async () => {
@@ -193,7 +213,7 @@ async function main(): Promise<void> {
   let rounds = 0;
   const lastReports: unknown[] = [];
   for (; rounds < 120; rounds++) {
-    const open = (await ours()).filter((o) => !FINAL.has(o.state));
+    const open = (await ours()).filter((o) => !FINAL.has(o.state) || o.grantOpen);
     if (open.length === 0) break;
     if (rounds > 0) await new Promise((r) => setTimeout(r, 1000));
     lastReports.length = 0;
@@ -206,7 +226,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  if ((await ours()).some((o) => !FINAL.has(o.state))) console.log('last reconciliation:', JSON.stringify(lastReports).slice(0, 2000));
+  if ((await ours()).some((o) => !FINAL.has(o.state) || o.grantOpen)) console.log('last reconciliation:', JSON.stringify(lastReports).slice(0, 2000));
 
   // The checks.
   const violations: string[] = [];
@@ -214,6 +234,46 @@ async function main(): Promise<void> {
   const states: Record<string, number> = {};
   for (const o of orders) states[`${o.env} ${o.kind} ${o.state}`] = (states[`${o.env} ${o.kind} ${o.state}`] ?? 0) + 1;
   for (const o of orders) if (!FINAL.has(o.state)) violations.push(`order ${o._id} (${o.env} ${o.kind}) ended ${o.state}`);
+
+  // Coin purchases against the inventories.
+  const inventories = new Map(((await cloud.database.all(INVENTORY)) as { _id: string; counters?: Record<string, number>; applied?: Record<string, number>; revoked?: Record<string, number> }[]).map((d) => [d._id, d]));
+  const purchases = orders.filter((o) => o.purchase);
+  const grantStates: Record<string, number> = {};
+  const expectedCounters = new Map<string, Record<string, number>>();
+  for (const o of purchases) {
+    const p = o.purchase!;
+    grantStates[`${o.state} ${o.grant}`] = (grantStates[`${o.state} ${o.grant}`] ?? 0) + 1;
+    const inv = inventories.get(`${o.env}:${o.openid}`);
+    const applied = inv?.applied?.[o._id] !== undefined;
+    const revoked = inv?.revoked?.[o._id] !== undefined;
+    const product = catalogue().products.get(p.productId)!;
+    const where = `coin purchase ${o.billNo} (${o.state}, grant ${o.grant})`;
+    if (o.grantOpen) violations.push(`${where}: its grant was never brought in line`);
+    if (o.state === 'COMPLETED' && (o.grant !== 'DELIVERED' || !applied || revoked)) violations.push(`${where}: charged but not granted exactly once (applied ${applied}, revoked ${revoked})`);
+    if (o.state === 'FAILED' && (o.grant !== 'NONE' || applied)) violations.push(`${where}: not charged, yet granted or not marked NONE`);
+    if (o.state === 'CANCELLED') {
+      const ok =
+        (o.grant === 'REVOKED' && applied && revoked && product.revocable) ||
+        (o.grant === 'FLAGGED' && applied && !revoked && !product.revocable && (o.flags ?? []).some((f) => f.reason === 'cancel_not_revocable')) ||
+        ((o.grant === 'NONE' || o.grant === 'REFUSED') && !applied);
+      if (!ok) violations.push(`${where}: cancelled, but its grants were neither taken back nor flagged (applied ${applied}, revoked ${revoked})`);
+    }
+    if (applied && !revoked) {
+      const key = `${o.env}:${o.openid}`;
+      const c = expectedCounters.get(key) ?? {};
+      for (const [k, n] of Object.entries(product.grants)) c[k] = (c[k] ?? 0) + n * p.quantity;
+      expectedCounters.set(key, c);
+    }
+  }
+  const purchaseIds = new Set(purchases.map((o) => o._id));
+  for (const [id, inv] of inventories) {
+    if (!players.some((p) => id.endsWith(`:${p}`))) continue;
+    for (const orderId of Object.keys(inv.applied ?? {})) if (!purchaseIds.has(orderId)) violations.push(`inventory ${id} holds a grant of ${orderId}, which no coin purchase charged`);
+    const want = expectedCounters.get(id) ?? {};
+    for (const k of new Set([...Object.keys(want), ...Object.keys(inv.counters ?? {})])) {
+      if ((inv.counters?.[k] ?? 0) !== (want[k] ?? 0)) violations.push(`inventory ${id}: ${k} is ${inv.counters?.[k] ?? 0}, the grants of its charged purchases add up to ${want[k] ?? 0}`);
+    }
+  }
 
   const byBill = new Map<string, typeof cloud.backend.journal>();
   for (const j of cloud.backend.journal) {
@@ -255,7 +315,7 @@ async function main(): Promise<void> {
     const o = orders.find((x) => x.billNo === billNo);
     if (!o) violations.push(`bill ${billNo} was answered COMPLETED but is not in the ledger`);
     else if (o.state === 'FAILED') violations.push(`bill ${billNo} was answered COMPLETED and ended FAILED`);
-    else if (o.state === 'CANCELLED' && !cancelAsked.has(billNo)) violations.push(`bill ${billNo} was answered COMPLETED and refunded though the player never cancelled it`);
+    else if (o.state === 'CANCELLED' && !cancelAsked.has(billNo)) violations.push(`bill ${billNo} was answered COMPLETED and refunded though no cancel was asked for`);
   }
   if (cloud.backend.secretLeaks.length > 0) violations.push(`${cloud.backend.secretLeaks.length} calls carried the secret in clear`);
   if (unexpected > 0) violations.push(`${unexpected} answers were INTERNAL (an unexpected error)`);
@@ -268,6 +328,8 @@ async function main(): Promise<void> {
   console.log(`  ${String(cloud.database.faultLog.length).padStart(7)}  ledger writes hit by a database fault (${cloud.database.faultLog.filter((f) => f.kind === 'lostAnswer').length} applied with the answer lost)`);
   console.log('\norders by final state:');
   for (const [k, v] of Object.entries(states).sort()) console.log(`  ${String(v).padStart(7)}  ${k}`);
+  console.log('\ncoin purchases by pay state and grant:');
+  for (const [k, v] of Object.entries(grantStates).sort()) console.log(`  ${String(v).padStart(7)}  ${k}`);
   console.log(`\nconservation: ${ENVS.length * players.length} accounts; initial ${INITIAL} each; presents ${presents}, pays ${pays}, cancels ${cancels}`);
   console.log(`bills sent to Midas: ${byBill.size}; pays answered COMPLETED to a player: ${toldCompleted.size}`);
   await cloud.close();
@@ -276,7 +338,7 @@ async function main(): Promise<void> {
     for (const v of violations.slice(0, 50)) console.log(`  ${v}`);
     process.exit(1);
   }
-  console.log(`\nno violations: every order final, no bill applied twice, every balance as the ledger says (seed ${args.seed})`);
+  console.log(`\nno violations: every order final, no bill applied twice, every balance as the ledger says, every charged coin purchase granted exactly once (seed ${args.seed})`);
 }
 
 main().catch((e: unknown) => {
