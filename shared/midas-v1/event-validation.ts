@@ -134,7 +134,8 @@ export function validateRefundEvent(event: unknown): { billNo: string; amount?: 
   const record = requestFields(event);
   const rules: Record<string, FieldRule> = { billNo: RULES.bill_no!, amount: coins(), [IDEMPOTENCY_KEY_FIELD]: IDEMPOTENCY_KEY_RULE };
   for (const key of Object.keys(record)) {
-    if (!(key in rules)) throw new MidasCloudError('VALIDATION_FAILED', `${key} is not a field of this request`, { field: key });
+    // Own keys only: `constructor`, `toString`, `__proto__`… are members of every object, not fields.
+    if (!Object.hasOwn(rules, key)) throw new MidasCloudError('VALIDATION_FAILED', `${key} is not a field of this request`, { field: key });
   }
   for (const [field, rule] of Object.entries(rules)) {
     const v = record[field];

@@ -1,7 +1,7 @@
 import { isMidasCloudError } from '../../../shared/edge/errors';
 import { MAX_COINS_PER_CALL } from '../../../shared/midas-v1/api-limits';
 import type { OperationName } from '../../../shared/midas-v1/operation-table';
-import { validateEvent } from '../../../shared/midas-v1/event-validation';
+import { validateEvent, validateRefundEvent } from '../../../shared/midas-v1/event-validation';
 
 /** The field named by the VALIDATION_FAILED that `event` raises, or 'ok'. */
 function fieldAtFault(op: OperationName, event: unknown): string {
@@ -133,5 +133,13 @@ describe('validateEvent', () => {
 
   test.each([['a string'], [[1, 2]], [42]])('%p is refused as not an object', (event) => {
     expect(fieldAtFault('getBalance', event)).toBe('(event)');
+  });
+});
+
+describe('names of built-in object members are not fields', () => {
+  test.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'])('2.0 cancelPay refuses %s, naming it', (name) => {
+    // JSON.parse makes `__proto__` an own key, as a request body does.
+    const event = JSON.parse(`{"billNo": "B1", ${JSON.stringify(name)}: 1}`);
+    expect(() => validateRefundEvent(event)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED', field: name }));
   });
 });
