@@ -1,8 +1,10 @@
 /**
- * `npm run orders -- list | resolve [orderId…]`: the operator's view of the ledger from outside
- * the cloud, with @cloudbase/node-sdk and Tencent Cloud API keys.
+ * `npm run orders -- list | flagged | resolve [orderId…]`: the operator's view of the ledger from
+ * outside the cloud, with @cloudbase/node-sdk and Tencent Cloud API keys.
  *
  * - list: open orders (PENDING, UNKNOWN, CANCELLING), oldest first; `--state S` for another state.
+ * - flagged: every flagged order, client orders (MIDAS_CLIENT_ORDERS_COLLECTION, default
+ *   midas_client_orders) and coin purchases, with each flag's reason, time and summary.
  * - resolve: runs the `reconcile` function on the given orders, or on every open order. Only a
  *   cloud function can call Midas, so resolution goes through it, by its documented policy.
  *
@@ -14,20 +16,20 @@ import tcb from '@cloudbase/node-sdk';
 import { OPEN_STATES, ORDER_STATES, type Order } from '../shared/ledger/order-store';
 
 interface Args {
-  command: 'list' | 'resolve';
+  command: 'list' | 'flagged' | 'resolve';
   ids: string[];
   state?: string;
   json: boolean;
 }
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: npm run orders -- list [--state STATE] [--json] | resolve [orderId…] [--json]`);
+  console.error(`${message}\nusage: npm run orders -- list [--state STATE] [--json] | flagged [--json] | resolve [orderId…] [--json]`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Args {
   const [command, ...rest] = argv;
-  if (command !== 'list' && command !== 'resolve') usage('a command is required');
+  if (command !== 'list' && command !== 'flagged' && command !== 'resolve') usage('a command is required');
   const args: Args = { command, ids: [], json: false };
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i]!;
@@ -71,6 +73,33 @@ async function main(): Promise<void> {
     const r = check(await db.collection(collection).where({ state: db.command.in(states) }).orderBy('updatedAt', 'asc').limit(1000).get());
     return (r as { data: Order[] }).data;
   };
+
+  if (args.command === 'flagged') {
+    type Flag = { reason: string; at: number; detail?: string; details?: unknown };
+    const rows: Record<string, unknown>[] = [];
+    const clientOrders = process.env.MIDAS_CLIENT_ORDERS_COLLECTION || 'midas_client_orders';
+    for (const [name, what] of [
+      [clientOrders, 'client order'],
+      [collection, 'coin purchase'],
+    ] as const) {
+      for (const field of ['flags', 'flag']) {
+        let docs: { _id: string; state: string; openid: string; env: string; flags?: Flag[]; flag?: Flag }[] = [];
+        try {
+          docs = (check(await db.collection(name).where({ [field]: db.command.exists(true) }).limit(1000).get()) as { data: typeof docs }).data;
+        } catch (e) {
+          if (!/COLLECTION_NOT_EXIST|not exist/i.test(String((e as Error).message))) throw e;
+        }
+        for (const d of docs) {
+          for (const f of field === 'flags' ? (d.flags ?? []) : d.flag ? [d.flag] : []) {
+            rows.push({ what, orderId: d._id, env: d.env, state: d.state, openid: d.openid, reason: f.reason, at: new Date(f.at).toISOString(), detail: f.detail ?? (f.details === undefined ? '' : JSON.stringify(f.details)) });
+          }
+        }
+      }
+    }
+    for (const row of rows) console.log(args.json ? JSON.stringify(row) : Object.values(row).join('\t'));
+    if (!args.json) console.error(`${rows.length} flag(s)`);
+    return;
+  }
 
   if (args.command === 'list') {
     const orders = await listOrders();

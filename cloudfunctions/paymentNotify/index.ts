@@ -21,9 +21,20 @@ export const { main, manifest, readSettings } = defineFunction({
   raw: { onError: (error, event) => (isHttpEvent(event) ? json(500, { ErrCode: 99999, ErrMsg: error.code }) : { ErrCode: 99999, ErrMsg: error.code }) },
   run: async (event, { cloud, caller, settings, log }) => {
     const deps = { cloud, config: settings, log, fulfilment: gameFulfilment, ...(caller.appid !== undefined && { appid: caller.appid }) };
+    // Who is calling is decided before anything of the event is read: a player's junk is refused cleanly.
+    if (isClientCall(caller)) {
+      log({ event: 'push_refused', route: 'message', why: 'called by a WeChat client' });
+      return { ErrCode: 99999, ErrMsg: 'pushes come from WeChat, not from a client' };
+    }
     if (isHttpEvent(event)) {
       try {
-        const r = pushFromHttp(event, { ...(settings.pushToken && { token: settings.pushToken }), ...(settings.pushAesKey && { aesKey: settings.pushAesKey }), ...(settings.midas.appId && { appId: settings.midas.appId }) });
+        const r = pushFromHttp(event, {
+          ...(settings.pushToken && { token: settings.pushToken }),
+          ...(settings.pushAesKey && { aesKey: settings.pushAesKey }),
+          ...(settings.midas.appId && { appId: settings.midas.appId }),
+          now: Date.now(),
+          timestampWindowMs: settings.pushTimestampWindowMs,
+        });
         if ('echo' in r) return { statusCode: 200, headers: { 'content-type': 'text/plain' }, body: r.echo };
         return json(200, await handlePush(r.push, deps));
       } catch (e) {
@@ -31,10 +42,6 @@ export const { main, manifest, readSettings } = defineFunction({
         log({ event: 'push_refused', route: 'http', why: e.message });
         return json(e.status, { ErrCode: 99999, ErrMsg: e.message });
       }
-    }
-    if (isClientCall(caller)) {
-      log({ event: 'push_refused', route: 'message', why: 'called by a WeChat client' });
-      return { ErrCode: 99999, ErrMsg: 'pushes come from WeChat, not from a client' };
     }
     if (event === null || typeof event !== 'object' || Array.isArray(event)) return { ErrCode: 99999, ErrMsg: 'the push must be an object' };
     try {
@@ -46,4 +53,3 @@ export const { main, manifest, readSettings } = defineFunction({
     }
   },
 });
-

@@ -43,7 +43,13 @@ export interface ClientOrder {
   updatedAt: number;
   /** Every state change: when, and what told us (push, query, reconciler). */
   history?: { state: ClientOrderState; at: number; via: string }[];
-  /** Set when something does not add up; an operator looks at flagged orders. */
+  /**
+   * Everything that did not add up, oldest first; an operator looks at flagged orders. A flag
+   * never stops the order from being confirmed, delivered or expiring. `detail` is a bounded
+   * JSON summary (a push's values are data, never document keys).
+   */
+  flags?: { reason: string; at: number; detail?: string }[];
+  /** Written by earlier versions: one flag only. */
   flag?: { reason: string; at: number; details?: Record<string, unknown> };
   /**
    * `mall` and `recharge_center` orders are made outside the game and recorded from their push;
@@ -221,11 +227,35 @@ async function transition(deps: DeliveryDeps, id: string, from: readonly ClientO
   return r.stats.updated === 1;
 }
 
+/** The most characters of a flag's summary. */
+const MAX_DETAIL = 500;
+
+/**
+ * A bounded summary of values that may come from a push: JSON text, at most MAX_DETAIL
+ * characters, so no key of it is ever read by the database (no `$ne`, no nesting).
+ */
+export function summary(details: Record<string, unknown>): string {
+  let text: string;
+  try {
+    text = JSON.stringify(details, (_k, v: unknown) => (typeof v === 'string' && v.length > 100 ? `${v.slice(0, 100)}…` : v));
+  } catch {
+    text = '"(not representable)"';
+  }
+  return text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL)}…` : text;
+}
+
+/** Adds a flag (every flag is kept, with its reason and time). */
 async function flag(deps: DeliveryDeps, order: ClientOrder, reason: string, details: Record<string, unknown>): Promise<void> {
   const _ = deps.cloud.database().command;
   const at = (deps.now ?? Date.now)();
-  await orders(deps).where({ _id: order._id, flag: _.exists(false) }).update({ data: { flag: _.set({ reason, at, details }), updatedAt: at } });
-  deps.log?.({ event: 'delivery_flagged', outTradeNo: order._id, reason, ...details });
+  const detail = summary(details);
+  const r = await orders(deps).where({ _id: order._id }).update({ data: { flags: _.push([{ reason, at, detail }]), updatedAt: at } });
+  if (r.stats.updated !== 1) throw storeError(new Error(`the flag of ${order._id} was not written`));
+  deps.log?.({ event: 'delivery_flagged', outTradeNo: order._id, reason, detail });
+}
+
+export function isFlagged(o: Pick<ClientOrder, 'flag' | 'flags'>): boolean {
+  return (o.flags?.length ?? 0) > 0 || o.flag !== undefined;
 }
 
 /**
@@ -240,8 +270,20 @@ export async function deliverPaid(deps: DeliveryDeps, order: ClientOrder, via: s
     await transition(deps, cur._id, ['PAID'], 'DELIVERED', via);
     cur = (await getClientOrder(deps, order._id)) ?? cur;
     if (cur.state === 'DELIVERED') deps.log?.({ event: 'delivered', outTradeNo: cur._id, productId: cur.productId, quantity: cur.quantity, via });
+    // Refunded while the grant was being written: the refund's own take-back may have found
+    // nothing yet, so the grant is taken back here (or flagged), whichever write landed first.
+    if (cur.state === 'REFUNDED') await takeBackRefunded(deps, cur, {});
   }
   return cur;
+}
+
+/** A refunded order's grants: taken back when revocable; flagged when granted and not revocable. */
+async function takeBackRefunded(deps: DeliveryDeps, order: ClientOrder, details: Record<string, unknown>): Promise<void> {
+  const r = await (deps.fulfilment ?? inventoryFulfilment).revoke(order, ctxOf(deps));
+  if (r === 'not_revocable') {
+    const already = (order.flags ?? []).some((f) => f.reason === 'refund_not_revocable');
+    if (!already) await flag(deps, order, 'refund_not_revocable', details);
+  } else if (r === 'revoked') deps.log?.({ event: 'revoked', outTradeNo: order._id });
 }
 
 /** What a push says was bought, against the recorded order: the fields that differ. */
@@ -304,6 +346,12 @@ export async function handlePush(push: Push, deps: DeliveryDeps): Promise<PushRe
     return { ErrCode: 99999, ErrMsg: `malformed payload: ${problem}` };
   }
   const env: MidasEnv = p.Env === 0 ? 'production' : 'sandbox';
+  if (push.isMock) {
+    // WeChat's configuration check: fields are only type-checked, the signature need not verify.
+    // Acknowledged, and nothing is delivered, granted or changed.
+    log({ event: 'push_mock', pushEvent: push.event });
+    return SUCCESS;
+  }
   if (push.signed) {
     const appKey = deps.config.appKeys[env];
     if (!appKey) {
@@ -315,11 +363,7 @@ export async function handlePush(push: Push, deps: DeliveryDeps): Promise<PushRe
       return { ErrCode: 99999, ErrMsg: 'PayEventSig does not match' };
     }
   }
-  if (push.isMock) {
-    log({ event: 'push_mock', pushEvent: push.event });
-    return SUCCESS;
-  }
-  if (kind === 'refund') return handleRefund(deps, p);
+  if (kind === 'refund') return handleRefund(deps, p, env);
   if (kind === 'rechargeCenter') {
     // Coins bought in the recharge center are credited by Midas; there is nothing of ours to grant.
     log({ event: 'recharge_center_coins', outTradeNo: p.OutTradeNo, env });
@@ -393,21 +437,27 @@ async function recordMallOrder(deps: DeliveryDeps, outTradeNo: string, env: Mida
   return stored;
 }
 
-async function handleRefund(deps: DeliveryDeps, p: Record<string, unknown>): Promise<PushReply> {
+async function handleRefund(deps: DeliveryDeps, p: Record<string, unknown>, env: MidasEnv): Promise<PushReply> {
   const outTradeNo = typeof p.OutTradeNo === 'string' ? p.OutTradeNo : undefined;
   const order = outTradeNo ? await getClientOrder(deps, outTradeNo) : undefined;
+  const refundId = String(p.RefundId).slice(0, 64);
   if (!order) {
-    deps.log?.({ event: 'refund_unmatched', refundId: String(p.RefundId), ...(outTradeNo && { outTradeNo }) });
+    deps.log?.({ event: 'refund_unmatched', refundId, ...(outTradeNo && { outTradeNo: outTradeNo.slice(0, 64) }) });
     return SUCCESS;
   }
-  const wasDelivered = order.state === 'DELIVERED' || order.state === 'PAID';
+  // Environments never meet: a refund of the other environment does not touch this order.
+  if (env !== order.env) {
+    deps.log?.({ event: 'refund_mismatch', outTradeNo: order._id, refundId, why: 'env' });
+    return SUCCESS;
+  }
+  if (p.OpenId !== undefined && p.OpenId !== order.openid) {
+    await flag(deps, order, 'refund_mismatch', { refundId, player: true });
+    return SUCCESS; // an operator decides
+  }
   await transition(deps, order._id, ['PENDING', 'PAID', 'DELIVERED', 'EXPIRED'], 'REFUNDED', 'refund push');
   const now = (await getClientOrder(deps, order._id)) ?? order;
-  if (wasDelivered && now.state === 'REFUNDED') {
-    const r = await (deps.fulfilment ?? inventoryFulfilment).revoke(now, ctxOf(deps));
-    if (r === 'not_revocable') await flag(deps, now, 'refund_not_revocable', { refundId: String(p.RefundId), refundAmountFen: p.RefundAmount });
-    else if (r === 'revoked') deps.log?.({ event: 'revoked', outTradeNo: now._id });
-  }
+  // Whatever is granted now is taken back; a grant still being written is taken back by its writer.
+  if (now.state === 'REFUNDED') await takeBackRefunded(deps, now, { refundId, refundAmountFen: typeof p.RefundAmount === 'number' ? p.RefundAmount : undefined });
   return SUCCESS;
 }
 
@@ -441,7 +491,7 @@ export async function reconcileDeliveries(deps: DeliveryDeps, limit = 50): Promi
   }
   for (const order of open) {
     report.examined += 1;
-    if (order.flag) continue;
+    // A flag asks for an operator's attention; it never stops confirming, delivering or expiring.
     if (order.state === 'PAID') {
       await deliverPaid(deps, order, 'reconciler');
       report.delivered.push(order._id);
@@ -505,7 +555,7 @@ export async function ordersAndInventory(
       quantity: o.quantity,
       totalFen: o.totalFen,
       state: o.state,
-      ...(o.flag && { flagged: true as const }),
+      ...(isFlagged(o) && { flagged: true as const }),
       createdAt: o.createdAt,
       updatedAt: o.updatedAt,
     })),

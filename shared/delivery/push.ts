@@ -111,6 +111,9 @@ export interface HttpSecrets {
   token?: string;
   aesKey?: string;
   appId?: string;
+  /** Now (ms) and how far a request's `timestamp` may be from it: a captured signature is not replayed later. */
+  now?: number;
+  timestampWindowMs?: number;
 }
 
 /**
@@ -118,17 +121,26 @@ export interface HttpSecrets {
  * signature (and in safe mode msg_signature and AppID) check out. Throws PushRejected otherwise.
  */
 export function pushFromHttp(e: HttpEvent, secrets: HttpSecrets): { echo: string } | { push: Push } {
-  const q = e.queryStringParameters ?? {};
+  const q: Record<string, unknown> = e.queryStringParameters !== null && typeof e.queryStringParameters === 'object' ? e.queryStringParameters : {};
   const method = String(e.httpMethod).toUpperCase();
   if (!secrets.token) throw new PushRejected('WX_PUSH_TOKEN is not configured', 500);
-  const timestamp = q.timestamp ?? '';
-  const nonce = q.nonce ?? '';
+  const timestamp = typeof q.timestamp === 'string' ? q.timestamp : '';
+  const nonce = typeof q.nonce === 'string' ? q.nonce : '';
+  if (secrets.now !== undefined && secrets.timestampWindowMs !== undefined) {
+    // The signatures cover the timestamp, so an old one can only be replayed with its old timestamp.
+    const ts = /^[0-9]{1,12}$/.test(timestamp) ? Number(timestamp) * 1000 : NaN;
+    if (!Number.isFinite(ts)) throw new PushRejected('timestamp is missing or not a number of seconds', 403);
+    if (Math.abs(secrets.now - ts) > secrets.timestampWindowMs) {
+      throw new PushRejected(`timestamp is ${Math.round((secrets.now - ts) / 1000)} s from now, outside ±${secrets.timestampWindowMs / 1000} s (WX_PUSH_TIMESTAMP_WINDOW_MS): a replayed or delayed request`, 403);
+    }
+  }
   const urlSigOk = typeof q.signature === 'string' && signaturesEqual(sha1Sorted([secrets.token, timestamp, nonce]), q.signature);
   if (method === 'GET') {
     if (!urlSigOk) throw new PushRejected('the URL check signature does not match the Token', 403);
-    return { echo: q.echostr ?? '' };
+    return { echo: typeof q.echostr === 'string' ? q.echostr : '' };
   }
   if (method !== 'POST') throw new PushRejected(`${method} is not served`, 405);
+  if (e.body !== undefined && typeof e.body !== 'string') throw new PushRejected('the body must be a string');
   const text = e.isBase64Encoded ? Buffer.from(e.body ?? '', 'base64').toString('utf8') : (e.body ?? '');
   let body: Record<string, unknown> | undefined;
   try {
@@ -151,7 +163,9 @@ export function pushFromHttp(e: HttpEvent, secrets: HttpSecrets): { echo: string
     } catch {
       throw new PushRejected('safe mode: the message does not decrypt with WX_PUSH_AES_KEY', 403);
     }
-    if (secrets.appId !== undefined && id !== secrets.appId) throw new PushRejected('safe mode: the message is for another app', 403);
+    // The appid inside the ciphertext is always checked (the settings require MIDAS_APPID with safe mode).
+    if (secrets.appId === undefined) throw new PushRejected('safe mode needs MIDAS_APPID to check the appid inside each message', 500);
+    if (id !== secrets.appId) throw new PushRejected('safe mode: the message is for another app', 403);
     let inner: Record<string, unknown> | undefined;
     try {
       inner = record(JSON.parse(message));

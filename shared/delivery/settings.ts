@@ -17,6 +17,8 @@ export interface DeliveryConfig {
   pushToken?: string;
   /** The EncodingAESKey of safe mode. */
   pushAesKey?: string;
+  /** How far the `timestamp` of an HTTP push may be from now (either way). */
+  pushTimestampWindowMs: number;
   ordersCollection: string;
   inventoryCollection: string;
   /** A client order still unpaid this long after it was signed is EXPIRED. */
@@ -27,7 +29,8 @@ export interface DeliveryConfig {
 
 export const DELIVERY_CONFIG_VARIABLES = {
   WX_PUSH_TOKEN: 'the Token of the message push URL (HTTP access route); required there',
-  WX_PUSH_AES_KEY: 'the EncodingAESKey of the message push (safe mode; 43 characters)',
+  WX_PUSH_AES_KEY: 'the EncodingAESKey of the message push (safe mode; 43 characters); needs MIDAS_APPID, which safe mode checks inside every message',
+  WX_PUSH_TIMESTAMP_WINDOW_MS: 'how far the `timestamp` of a push on the HTTP route may be from now, either way (default 300000: ±5 min); older ones are refused as replays',
   MIDAS_INVENTORY_COLLECTION: 'where the default fulfilment keeps players’ inventories (default `midas_inventory`)',
   MIDAS_CLIENT_ORDER_TTL_MS: 'a client order still unpaid this long after signing is EXPIRED (default 7200000: 2 h)',
   MIDAS_DELIVERY_RECONCILE_MIN_AGE_MS: 'client orders untouched this long are checked with queryorderinfo (default 60000)',
@@ -45,6 +48,7 @@ export function loadDeliveryConfig(env: Env = process.env): DeliveryConfig {
   if (pushToken !== undefined && !/^[A-Za-z0-9]{3,32}$/.test(pushToken)) fail('WX_PUSH_TOKEN', 'must be 3 to 32 letters or digits');
   const pushAesKey = read(env, 'WX_PUSH_AES_KEY');
   if (pushAesKey !== undefined && !/^[A-Za-z0-9+/]{43}$/.test(pushAesKey)) fail('WX_PUSH_AES_KEY', 'must be the 43-character EncodingAESKey');
+  if (pushAesKey !== undefined && midas.appId === undefined) fail('MIDAS_APPID', 'is not set: safe mode (WX_PUSH_AES_KEY) checks the appid inside every message against it');
   const ordersCollection = read(env, 'MIDAS_CLIENT_ORDERS_COLLECTION') ?? 'midas_client_orders';
   if (!COLLECTION.test(ordersCollection)) fail('MIDAS_CLIENT_ORDERS_COLLECTION', 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
   const inventoryCollection = read(env, 'MIDAS_INVENTORY_COLLECTION') ?? 'midas_inventory';
@@ -56,6 +60,7 @@ export function loadDeliveryConfig(env: Env = process.env): DeliveryConfig {
     ...(pushAesKey !== undefined && { pushAesKey }),
     ordersCollection,
     inventoryCollection,
+    pushTimestampWindowMs: millis(env, 'WX_PUSH_TIMESTAMP_WINDOW_MS', 300_000, 10_000, 3_600_000),
     clientOrderTtlMs: millis(env, 'MIDAS_CLIENT_ORDER_TTL_MS', 2 * 3600_000, 60_000, 7 * 86_400_000),
     reconcileMinAgeMs: millis(env, 'MIDAS_DELIVERY_RECONCILE_MIN_AGE_MS', 60_000, 0, 86_400_000),
   };

@@ -66,7 +66,7 @@ describeInBrowser('the web console', () => {
     await row.getByRole('button', { name: 'Refund' }).click();
     await row.locator('.state.REFUNDED').waitFor();
     await row.locator('.flag').waitFor();
-    expect((await cloud.database.all('midas_client_orders')).find((o) => o.openid === openid)).toMatchObject({ state: 'REFUNDED', flag: expect.any(Object) });
+    expect((await cloud.database.all('midas_client_orders')).find((o) => o.openid === openid)).toMatchObject({ state: 'REFUNDED', flags: [expect.objectContaining({ reason: 'refund_not_revocable' })] });
 
     await page.getByLabel('fault kind').selectOption('busy');
     await page.getByLabel('operation').selectOption('pay');

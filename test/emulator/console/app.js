@@ -103,7 +103,7 @@ function render(s) {
       h('td', {}, o.kind === 'item' ? `${o.quantity} × ${o.productId}` : `${o.quantity} coins`),
       h('td', { class: 'num' }, `¥${(o.totalFen / 100).toFixed(2)}`),
       h('td', {}, o.env),
-      h('td', {}, state(o.state), o.flag ? h('div', { class: 'flag' }, `flagged: ${o.flag.reason}`) : null),
+      h('td', {}, state(o.state), ...[...(o.flags ?? []), ...(o.flag ? [o.flag] : [])].map((f) => h('div', { class: 'flag', title: f.detail ?? '' }, `flagged: ${f.reason}`))),
       h('td', {}, history(o.history)),
       h('td', {}, o.state === 'DELIVERED' || o.state === 'PAID' ? h('button', { class: 'secondary', title: 'WeChat refunds the payment and pushes the refund', onclick: () => refund(o._id) }, 'Refund') : null))));
 

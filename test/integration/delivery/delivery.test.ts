@@ -135,7 +135,7 @@ describe('pushes that are not what they claim', () => {
     expect(await push(cloud().pushes.envelope('minigame_game_pay_goods_deliver_notify', itemPayload(mallory, otn)))).toEqual({ ErrCode: 0, ErrMsg: 'Success' });
     const o = (await order(otn))!;
     expect(o.state).toBe('PENDING');
-    expect(o.flag).toMatchObject({ reason: 'push_mismatch', details: { player: true } });
+    expect(o.flags).toEqual([expect.objectContaining({ reason: 'push_mismatch', detail: expect.stringContaining('"player":true') })]);
     expect(await inventory(mallory)).toEqual({});
     expect(await inventory(alice)).toEqual({});
   });
@@ -158,6 +158,11 @@ describe('pushes that are not what they claim', () => {
     const mock = cloud().pushes.envelope('minigame_game_pay_goods_deliver_notify', itemPayload(openid, 'mockOutTradeNo1'), true);
     expect(await push(mock)).toEqual({ ErrCode: 0, ErrMsg: 'Success' });
     expect(await order('mockOutTradeNo1')).toBeUndefined();
+    // WeChat's configuration check: only the fields' types are checked, not PayEventSig.
+    const unsigned = cloud().pushes.envelope('minigame_game_pay_goods_deliver_notify', itemPayload(openid, 'mockOutTradeNo2'), true);
+    (unsigned.MiniGame as Record<string, unknown>).PayEventSig = 'not-a-signature';
+    expect(await push(unsigned)).toEqual({ ErrCode: 0, ErrMsg: 'Success' });
+    expect(await order('mockOutTradeNo2')).toBeUndefined();
     const malformed = cloud().pushes.envelope('minigame_game_pay_goods_deliver_notify', { OpenId: openid, Env: 1 }, true);
     expect(await push(malformed)).toMatchObject({ ErrCode: 99999, ErrMsg: 'malformed payload: OutTradeNo' });
   });
@@ -214,7 +219,7 @@ describe('other events', () => {
       await cloud().pushes.replay(rec.id);
     }
     expect(await order(gems)).toMatchObject({ state: 'REFUNDED' });
-    expect(await order(sword)).toMatchObject({ state: 'REFUNDED', flag: { reason: 'refund_not_revocable' } });
+    expect(await order(sword)).toMatchObject({ state: 'REFUNDED', flags: [expect.objectContaining({ reason: 'refund_not_revocable' })] });
     expect(await inventory(openid)).toEqual({ gems: 0, sword_basic: 1 });
   });
 });
@@ -239,6 +244,20 @@ describe('lost pushes and the reconciler', () => {
     const later = await reconcile({ MIDAS_CLIENT_ORDER_TTL_MS: '60000', EMULATOR_CLOCK_OFFSET_MS: '120000' });
     expect(later.expired).toContain(unpaid);
     expect(await order(unpaid)).toMatchObject({ state: 'EXPIRED' });
+  });
+
+  test('a flagged order whose real push is lost is still confirmed and delivered (a flag never stops it)', async () => {
+    const openid = newOpenid();
+    await login(openid);
+    cloud().pushes.injectFault({ kind: 'drop' });
+    const otn = await buy(openid, { kind: 'item', productId: 'gems_60' });
+    // A signed push naming another product: flagged, not delivered.
+    expect(await push(cloud().pushes.envelope('minigame_game_pay_goods_deliver_notify', itemPayload(openid, otn, 'sword_basic')))).toEqual({ ErrCode: 0, ErrMsg: 'Success' });
+    expect(await order(otn)).toMatchObject({ state: 'PENDING', flags: [expect.objectContaining({ reason: 'push_mismatch' })] });
+    const r = await reconcile();
+    expect(r.delivered).toContain(otn);
+    expect(await order(otn)).toMatchObject({ state: 'DELIVERED', flags: [expect.objectContaining({ reason: 'push_mismatch' })] });
+    expect(await inventory(openid)).toEqual({ gems: 60 });
   });
 
   test('players cannot run it', async () => {
@@ -281,9 +300,10 @@ describe('the HTTP access route', () => {
   const token = () => cloud().functionEnv.WX_PUSH_TOKEN!;
   const aesKey = () => cloud().functionEnv.WX_PUSH_AES_KEY!;
   const url = (q: Record<string, string>) => `${cloud().url}/http/paymentNotify?${new URLSearchParams(q)}`;
+  const nowTs = (offsetS = 0) => String(Math.floor(Date.now() / 1000) + offsetS);
 
   test('the URL check echoes echostr for the right Token and refuses another', async () => {
-    const q = { timestamp: '1700000000', nonce: 'n0nce', echostr: 'hello-echo' };
+    const q = { timestamp: nowTs(), nonce: 'n0nce', echostr: 'hello-echo' };
     const ok = await fetch(url({ ...q, signature: sha1Sorted([token(), q.timestamp, q.nonce]) }));
     expect([ok.status, await ok.text()]).toEqual([200, 'hello-echo']);
     const bad = await fetch(url({ ...q, signature: sha1Sorted(['not-the-token', q.timestamp, q.nonce]) }));
@@ -298,9 +318,31 @@ describe('the HTTP access route', () => {
     return { openid, otn, envelope: cloud().pushes.envelope('minigame_game_pay_goods_deliver_notify', itemPayload(openid, otn, 'gems_60')) };
   }
 
+  test('a captured signature replayed later (a timestamp outside ±5 min) is refused, and the log says why', async () => {
+    const { otn, envelope } = await bought();
+    for (const offset of [-301, 301]) {
+      const q = { timestamp: nowTs(offset), nonce: 'old' };
+      const res = await fetch(url({ ...q, signature: sha1Sorted([token(), q.timestamp, q.nonce]) }), { method: 'POST', body: JSON.stringify(envelope) });
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { ErrMsg: string }).ErrMsg).toMatch(/timestamp .* outside ±300 s/);
+    }
+    expect((await order(otn))!.state).toBe('PENDING');
+    expect(cloud().runner.logs).toMatch(/"event":"push_refused","route":"http","why":"timestamp is -?\d+ s from now/);
+  });
+
+  test('junk from a player (an HTTP-shaped event with an object body) is refused cleanly, never INTERNAL', async () => {
+    const openid = newOpenid();
+    const r = await cloud().invoke('paymentNotify', { httpMethod: 'POST', body: { a: 1 }, isBase64Encoded: true }, { openid });
+    expect(r.error).toBeUndefined();
+    expect(r.result).toEqual({ ErrCode: 99999, ErrMsg: 'pushes come from WeChat, not from a client' });
+    // The same junk on the HTTP route (not a client): a clean 400.
+    const http = await cloud().invoke('paymentNotify', { httpMethod: 'POST', body: { a: 1 }, isBase64Encoded: true, queryStringParameters: { timestamp: nowTs(), nonce: 'n', signature: 'x' } }, { source: 'tcb_http' });
+    expect(http.result).toMatchObject({ statusCode: 400 });
+  });
+
   test('a plain POST with the Token’s signature is delivered', async () => {
     const { openid, otn, envelope } = await bought();
-    const q = { timestamp: '1700000001', nonce: 'abc' };
+    const q = { timestamp: nowTs(), nonce: 'abc' };
     const res = await fetch(url({ ...q, signature: sha1Sorted([token(), q.timestamp, q.nonce]) }), { method: 'POST', body: JSON.stringify(envelope) });
     expect(await res.json()).toEqual({ ErrCode: 0, ErrMsg: 'Success' });
     expect((await order(otn))!.state).toBe('DELIVERED');
@@ -316,7 +358,7 @@ describe('the HTTP access route', () => {
     const pad = 32 - ((20 + Buffer.byteLength(message) + appid.length) % 32);
     expect(pad).toBeGreaterThan(16);
     const Encrypt = encrypt(aesKey(), message, appid);
-    const q = { timestamp: '1700000002', nonce: 'xyz', encrypt_type: 'aes' };
+    const q = { timestamp: nowTs(), nonce: 'xyz', encrypt_type: 'aes' };
     const signature = sha1Sorted([token(), q.timestamp, q.nonce]);
     const wrong = await fetch(url({ ...q, signature, msg_signature: sha1Sorted([token(), q.timestamp, q.nonce, `${Encrypt}x`]) }), { method: 'POST', body: JSON.stringify({ ToUserName: 'gh', Encrypt }) });
     expect(wrong.status).toBe(403);

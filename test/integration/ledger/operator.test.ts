@@ -41,3 +41,12 @@ test('lists stuck orders and resolves them through the reconcile function', asyn
   expect(await orders('list')).not.toContainEqual(expect.objectContaining({ orderId: billNo }));
   expect(await orders('list', '--state', 'COMPLETED')).toContainEqual(expect.objectContaining({ orderId: billNo, state: 'COMPLETED' }));
 }, 60_000);
+
+test('flagged: lists every flag of coin purchases (a cancelled sword that cannot be taken back), with its reason', async () => {
+  const openid = newOpenid();
+  cloud().backend.topUp({ env: 'sandbox', openid }, 100);
+  const bought = await call(cloud(), 'buyWithCoins', { productId: 'sword_basic', idempotencyKey: 'flag-me' }, { openid });
+  expect((await call(cloud(), 'cancelPay', { billNo: billOf(bought) }, { source: 'scf' })).ok).toBe(true);
+  const flags = await orders('flagged');
+  expect(flags).toContainEqual(expect.objectContaining({ what: 'coin purchase', openid, reason: 'cancel_not_revocable', state: 'CANCELLED' }));
+}, 60_000);

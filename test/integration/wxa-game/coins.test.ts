@@ -368,3 +368,25 @@ describe('reconciliation in 2.0', () => {
     expect(mine.some((o) => o.kind === 'refund' && o.state === 'COMPLETED')).toBe(true);
   }, 120_000);
 });
+
+describe('the reconciler reads only its own deployment’s orders', () => {
+  test('101 open v1 orders and 101 of another app, all older, never starve a v2 UNKNOWN order', async () => {
+    const openid = await player(100);
+    cloud().injectFault({ op: 'pay', fault: { kind: 'busy' }, times: 1000 });
+    const stuck = await call(cloud(), 'pay', { amt: 10, idempotencyKey: 'starve-1' }, { openid }, { MIDAS_TIME_BUDGET_MS: '400' });
+    cloud().clearFaults();
+    expect(stuck).toMatchObject({ ok: true, data: { state: 'UNKNOWN' } });
+    const old = Date.now() - 3600_000;
+    const base = { kind: 'pay', env: 'sandbox', offerId: cloud().functionEnv.MIDAS_OFFER_ID, state: 'UNKNOWN', openid: 'oSomeoneElse01', amount: 1, call: {}, attempts: 1, cancelAttempts: 0, leaseId: '', leaseUntil: 0, lastError: null, result: null, createdAt: old, updatedAt: old, resolvedAt: null };
+    const docs = [
+      ...Array.from({ length: 101 }, (_, i) => ({ ...base, _id: `v1open${i}`, billNo: `v1open${i}`, appid: cloud().functionEnv.MIDAS_APPID })),
+      ...Array.from({ length: 101 }, (_, i) => ({ ...base, _id: `otherapp${i}`, billNo: `otherapp${i}`, api: 'v2', appid: 'wxanotherapp0001' })),
+    ];
+    await cloud().database.handle('database.insertDocument', { collectionName: 'midas_orders', data: docs.map((d) => JSON.stringify(d)) });
+    const r = await call(cloud(), 'reconcile', {}, SCF, { MIDAS_RECONCILE_MIN_AGE_MS: '0', MIDAS_MAX_CLOCK_SKEW_MS: '0' });
+    expect(r).toMatchObject({ ok: true, data: { resolved: expect.arrayContaining([expect.objectContaining({ orderId: (stuck as unknown as { data: { orderId: string } }).data.orderId, to: 'COMPLETED' })]) } });
+    // It did not spend its page on orders it would skip.
+    expect((r as unknown as { data: { skipped: unknown[] } }).data.skipped).toEqual([]);
+    expect(balance(openid)).toBe(90);
+  });
+});

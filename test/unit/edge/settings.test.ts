@@ -1,3 +1,4 @@
+import { loadDeliveryConfig } from '../../../shared/delivery/settings';
 import { readFileSync } from 'fs';
 import path from 'path';
 import { CONFIG_VARIABLES, loadConfig } from '../../../shared/midas-v1/settings';
@@ -70,5 +71,13 @@ describe('the README', () => {
 
   test.each(Object.keys({ ...CONFIG_VARIABLES, ...V2_CONFIG_VARIABLES, ...YSDK_CONFIG_VARIABLES }))('documents %s', (variable) => {
     expect(readme).toContain(`\`${variable}\``);
+  });
+});
+
+describe('delivery settings', () => {
+  test('safe mode (WX_PUSH_AES_KEY) needs MIDAS_APPID: the appid inside every message is checked against it', () => {
+    const env = { MIDAS_OFFER_ID: '1450012345', MIDAS_SANDBOX_APPKEY: 'sandbox-appkey-1', WX_APP_SECRET: 'app-secret-123', WX_PUSH_AES_KEY: 'a'.repeat(43) };
+    expect(() => loadDeliveryConfig(env)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', field: 'MIDAS_APPID' }));
+    expect(loadDeliveryConfig({ ...env, MIDAS_APPID: 'wx51dc10ca1c0ffee0' }).pushAesKey).toBe('a'.repeat(43));
   });
 });
