@@ -35,6 +35,7 @@ const FIELDS: Record<string, string[]> = {
   catalogue: [],
   ysdkBalance: ['login', 'openid', 'openkey', 'pf', 'pfkey', 'zoneId', 'userIp', 'accountType', 'afterTopUp'],
   myOrders: ['outTradeNo'],
+  buyWithCoins: ['productId', 'quantity', 'idempotencyKey', 'zoneId'],
 };
 
 /** Who calls: a player, or our own code for the trusted-only functions. */
@@ -155,5 +156,46 @@ describe('paymentNotify with generated events (it answers in WeChat’s shape, n
       }),
       { numRuns: RUNS * 2, ...(SEED !== undefined && { seed: SEED }) },
     );
+  }, 120_000);
+
+  /** Values a push may carry that a database would read as operators or choke on: `$` keys, dots, deep nesting. */
+  const hostileValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      junk,
+      fc.constantFrom<unknown>({ $ne: null }, { $gt: '' }, { 'a.b': 1 }, { $where: 'sleep(1)' }, JSON.parse('{"__proto__": {"x": 1}}')),
+      fc.dictionary(fc.constantFrom('$ne', '$set', '$inc', 'a.b', '$', '_id', 'ProductId'), tie('value'), { maxKeys: 3 }),
+    ),
+  })).value;
+  const deep = fc.integer({ min: 10, max: 60 }).map((n) => {
+    let v: unknown = { $ne: null };
+    for (let i = 0; i < n; i++) v = { [`$k${i % 3}`]: v };
+    return v;
+  });
+
+  test('signed pushes for a real order with nested and $-keyed values: answered in WeChat’s shape, never an error repeated forever, nothing delivered', async () => {
+    const openid = newOpenid();
+    await cloud().invoke('login', { code: cloud().wechat.wxLogin(openid) }, { openid });
+    const signed = (await cloud().invoke('signPayment', { kind: 'item', productId: 'gems_60' }, { openid })).result as { data: { outTradeNo: string } };
+    const otn = signed.data.outTradeNo;
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('ProductId', 'Quantity', 'OrigPrice', 'ZoneId'), fc.oneof(hostileValue, deep), async (field, value) => {
+        const goods: Record<string, unknown> = { ProductId: 'gems_60', Quantity: 1, ZoneId: '1', OrigPrice: 600, ActualPrice: 600, [field]: value };
+        const envelope = cloud().pushes.envelope('minigame_game_pay_goods_deliver_notify', { OpenId: openid, Env: 1, OutTradeNo: otn, GoodsInfo: goods });
+        const inv = await cloud().invoke('paymentNotify', envelope, { source: 'wx_push' });
+        expect(inv.error).toBeUndefined();
+        const r = inv.result as { ErrCode: number; ErrMsg: string };
+        expect(typeof r.ErrCode).toBe('number');
+        // A mismatch is flagged and acknowledged: never INTERNAL or "database unavailable", which WeChat would retry forever.
+        expect(['INTERNAL', 'LEDGER_UNAVAILABLE']).not.toContain(r.ErrMsg);
+        const inventory = (await cloud().database.all('midas_inventory')).find((d) => d._id === `sandbox:${openid}`);
+        expect(inventory).toBeUndefined();
+      }),
+      { numRuns: RUNS * 2, ...(SEED !== undefined && { seed: SEED }) },
+    );
+    const order = (await cloud().database.all('midas_client_orders')).find((o) => o._id === otn) as { state: string; flags?: { detail?: string }[] };
+    expect(order.state).toBe('PENDING');
+    expect((order.flags ?? []).length).toBeGreaterThan(0);
+    for (const f of order.flags ?? []) expect((f.detail ?? '').length).toBeLessThanOrEqual(501);
   }, 120_000);
 });
