@@ -1,4 +1,5 @@
 import { randomBytes } from 'crypto';
+import type { WxCloud } from '../../shared/edge/wx-server-sdk';
 import type { FunctionResponse } from '../../shared/edge/function';
 import type { MidasEnv } from '../../shared/midas-v1/operation-table';
 import { LEFT_OUT_MESSAGE } from '../../scripts/build-lib';
@@ -54,4 +55,27 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * A local cloud for a test file and the real wx-server-sdk in this process pointed at it, as a
+ * function of `fn` sees it: for tests that call the core (handlePush, buyWithCoins) directly.
+ * Pushes are not sent by the local cloud: such tests hand them over themselves.
+ */
+export function useInProcessSdk(opts: LocalCloudOptions, fn: string): () => { local: LocalCloud; cloud: WxCloud } {
+  let local: LocalCloud | undefined;
+  let cloud: WxCloud | undefined;
+  beforeAll(async () => {
+    local = await LocalCloud.start(opts);
+    local.pushes.enabled = false;
+    Object.assign(process.env, local.runner['platformEnv'](fn, {}));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    cloud = require('wx-server-sdk') as WxCloud;
+    cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV });
+  });
+  afterAll(() => local?.close());
+  return () => {
+    if (!local || !cloud) throw new Error('local cloud not started');
+    return { local, cloud };
+  };
 }

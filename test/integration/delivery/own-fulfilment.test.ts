@@ -8,22 +8,13 @@ import { pushFromObject } from '../../../shared/delivery/push';
 import { loadDeliveryConfig } from '../../../shared/delivery/settings';
 import { vipDaysFulfilment } from '../../../shared/delivery/vip-days-example';
 import type { WxCloud } from '../../../shared/edge/wx-server-sdk';
-import { LocalCloud } from '../../emulator/local-cloud';
-import { call, newOpenid } from '../helpers';
+import type { LocalCloud } from '../../emulator/local-cloud';
+import { call, newOpenid, useInProcessSdk } from '../helpers';
 
+const sdk = useInProcessSdk({ midasApi: 'v2' }, 'paymentNotify');
 let local: LocalCloud;
 let cloud: WxCloud;
-
-beforeAll(async () => {
-  local = await LocalCloud.start({ midasApi: 'v2' });
-  local.pushes.enabled = false; // this test hands the pushes to handlePush itself
-  Object.assign(process.env, local.runner['platformEnv']('paymentNotify', {}));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  cloud = require('wx-server-sdk') as WxCloud;
-  cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV });
-});
-
-afterAll(() => local.close());
+beforeAll(() => ({ local, cloud } = sdk()));
 
 test('two VIP cards bought, each pushed three times (two at once): the date moves 30 days per card, once', async () => {
   const openid = newOpenid();

@@ -8,21 +8,13 @@ import { handlePush, inventoryFulfilment, type ClientOrder, type Fulfilment } fr
 import { pushFromObject } from '../../../shared/delivery/push';
 import { loadDeliveryConfig } from '../../../shared/delivery/settings';
 import type { WxCloud } from '../../../shared/edge/wx-server-sdk';
-import { LocalCloud } from '../../emulator/local-cloud';
-import { call, newOpenid } from '../helpers';
+import type { LocalCloud } from '../../emulator/local-cloud';
+import { call, newOpenid, useInProcessSdk } from '../helpers';
 
+const sdk = useInProcessSdk({ midasApi: 'v2' }, 'paymentNotify');
 let local: LocalCloud;
 let cloud: WxCloud;
-
-beforeAll(async () => {
-  local = await LocalCloud.start({ midasApi: 'v2' });
-  local.pushes.enabled = false; // this test hands the pushes to handlePush itself
-  Object.assign(process.env, local.runner['platformEnv']('paymentNotify', {}));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  cloud = require('wx-server-sdk') as WxCloud;
-  cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV });
-});
-afterAll(() => local.close());
+beforeAll(() => ({ local, cloud } = sdk()));
 
 async function bought(productId: string): Promise<{ openid: string; otn: string; priceFen: number }> {
   const openid = newOpenid();

@@ -10,21 +10,14 @@ import type { Order } from '../../../shared/ledger/order-store';
 import { buyWithCoins, purchaseSettler } from '../../../shared/purchases/coin-purchase';
 import { loadCoinConfig } from '../../../shared/purchases/settings';
 import { coinApiFor } from '../../../shared/wiring/coin-api';
-import { LocalCloud } from '../../emulator/local-cloud';
-import { call, newOpenid } from '../helpers';
+import type { LocalCloud } from '../../emulator/local-cloud';
+import { call, newOpenid, useInProcessSdk } from '../helpers';
 
 export function refusedGrantSuite(api: 'v1' | 'v2'): void {
+  const sdk = useInProcessSdk({ midasApi: api }, 'buyWithCoins');
   let local: LocalCloud;
   let cloud: WxCloud;
-
-  beforeAll(async () => {
-    local = await LocalCloud.start({ midasApi: api });
-    Object.assign(process.env, local.runner['platformEnv']('buyWithCoins', {}));
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    cloud = require('wx-server-sdk') as WxCloud;
-    cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV });
-  });
-  afterAll(() => local.close());
+  beforeAll(() => ({ local, cloud } = sdk()));
 
   /** Refuses the sword (say the player owns one already), grants anything else as the default does. */
   const refusing: Fulfilment = {
