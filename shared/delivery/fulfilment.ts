@@ -37,6 +37,10 @@ export interface ClientOrder {
   unitPriceFen: number;
   totalFen: number;
   env: MidasEnv;
+  /** The deployment that signed it (orders of another offer or app are never touched). */
+  offerId: string;
+  /** The mini-game's appid, when the deployment knew it (platform context or MIDAS_APPID). */
+  appid?: string;
   zoneId: string;
   state: ClientOrderState;
   createdAt: number;
@@ -197,6 +201,24 @@ export interface DeliveryDeps {
 
 function ctxOf(deps: DeliveryDeps): FulfilmentContext {
   return { cloud: deps.cloud, config: deps.config, catalogue: deps.catalogue ?? shippedCatalogue(), now: deps.now ?? Date.now };
+}
+
+/** The deployment this function serves: environment, offer and (when known) app. */
+function deploymentOf(deps: DeliveryDeps): { env: MidasEnv; offerId: string; appid?: string } {
+  const appid = deps.appid ?? deps.config.midas.appId;
+  return { env: deps.config.midas.env, offerId: deps.config.midas.offerId, ...(appid !== undefined && { appid }) };
+}
+
+/** The offer and app a new order records. */
+function deploymentOfOrder(deps: DeliveryDeps): { offerId: string; appid?: string } {
+  const { offerId, appid } = deploymentOf(deps);
+  return { offerId, ...(appid !== undefined && { appid }) };
+}
+
+/** Whether an order was signed by this deployment's offer and app (the environment is checked against each push). */
+function isOwnOrder(deps: DeliveryDeps, order: ClientOrder): boolean {
+  const d = deploymentOf(deps);
+  return order.offerId === d.offerId && (order.appid === undefined || d.appid === undefined || order.appid === d.appid);
 }
 
 function orders(deps: DeliveryDeps) {
@@ -382,6 +404,11 @@ export async function handlePush(push: Push, deps: DeliveryDeps): Promise<PushRe
     }
     order = await recordMallOrder(deps, outTradeNo, env, p);
   }
+  if (!isOwnOrder(deps, order)) {
+    // Another offer's or app's order in a shared collection: never ours to flag or deliver.
+    log({ event: 'push_other_deployment', outTradeNo });
+    return SUCCESS;
+  }
   const diff = mismatches(order, kind, p);
   if (Object.keys(diff).length > 0) {
     await flag(deps, order, 'push_mismatch', diff);
@@ -423,6 +450,7 @@ async function recordMallOrder(deps: DeliveryDeps, outTradeNo: string, env: Mida
     unitPriceFen: product?.priceFen ?? 0,
     totalFen: (product?.priceFen ?? 0) * quantity,
     env,
+    ...deploymentOfOrder(deps),
     zoneId: String(g.ZoneId ?? '1'),
     state: 'PENDING',
     createdAt: now,
@@ -443,6 +471,10 @@ async function handleRefund(deps: DeliveryDeps, p: Record<string, unknown>, env:
   const refundId = String(p.RefundId).slice(0, 64);
   if (!order) {
     deps.log?.({ event: 'refund_unmatched', refundId, ...(outTradeNo && { outTradeNo: outTradeNo.slice(0, 64) }) });
+    return SUCCESS;
+  }
+  if (!isOwnOrder(deps, order)) {
+    deps.log?.({ event: 'refund_mismatch', outTradeNo: order._id, refundId, why: 'another offer or app' });
     return SUCCESS;
   }
   // Environments never meet: a refund of the other environment does not touch this order.
@@ -479,8 +511,9 @@ export async function reconcileDeliveries(deps: DeliveryDeps, limit = 50): Promi
   const report: DeliveryReconcileReport = { examined: 0, delivered: [], expired: [], waiting: [] };
   let open: ClientOrder[];
   try {
+    // Only this deployment's orders: a page is never spent on orders it would skip.
     const r = await orders(deps)
-      .where({ env: deps.config.midas.env, state: _.in(['PENDING', 'PAID']), updatedAt: _.lt(now - deps.config.reconcileMinAgeMs) })
+      .where({ ...deploymentOf(deps), state: _.in(['PENDING', 'PAID']), updatedAt: _.lt(now - deps.config.reconcileMinAgeMs) })
       .orderBy('updatedAt', 'asc')
       .limit(limit)
       .get();

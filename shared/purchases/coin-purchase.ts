@@ -83,6 +83,8 @@ export function asFulfilmentOrder(o: Order): ClientOrder {
     unitPriceFen: 0,
     totalFen: 0,
     env: o.env,
+    offerId: o.offerId,
+    ...(o.appid && { appid: o.appid }),
     zoneId: String(o.call.zoneId ?? '1'),
     state: 'PAID',
     createdAt: o.createdAt,

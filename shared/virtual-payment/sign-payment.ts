@@ -80,13 +80,15 @@ export async function signPayment(event: unknown, deps: V2Deps): Promise<SignPay
   const method = f.kind === 'item' ? 'requestMidasPaymentGameItem' : 'requestMidasPayment';
   const totalFen = unitPriceFen * (quantity as number);
 
-  // Recorded before the client can pay: the order exists before the money moves.
+  // Recorded before the client can pay: the order exists before the money moves. It carries its
+  // deployment (environment, offer, app), so deployments sharing a collection never meet.
+  const appid = deps.caller.appid ?? deps.config.appId;
   const db = deps.cloud.database();
   const now = (deps.now ?? Date.now)();
   try {
     await inCollection(db, deps.config.ordersCollection, () =>
       db.collection(deps.config.ordersCollection).add({
-        data: { _id: outTradeNo, openid, kind: f.kind, ...(productId && { productId }), quantity, unitPriceFen, totalFen, env: deps.config.env, zoneId, state: 'PENDING', signData, createdAt: now, updatedAt: now },
+        data: { _id: outTradeNo, openid, kind: f.kind, ...(productId && { productId }), quantity, unitPriceFen, totalFen, env: deps.config.env, offerId: deps.config.offerId, ...(appid !== undefined && { appid }), zoneId, state: 'PENDING', signData, createdAt: now, updatedAt: now },
       }),
     );
   } catch (e) {

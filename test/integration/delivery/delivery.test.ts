@@ -147,7 +147,7 @@ describe('pushes that are not what they claim', () => {
     expect(await push(env)).toMatchObject({ ErrCode: 99999 });
     await cloud().database.handle('database.insertDocument', {
       collectionName: 'midas_client_orders',
-      data: [JSON.stringify({ _id: otn, openid, kind: 'item', productId: 'sword_basic', quantity: 1, unitPriceFen: 600, totalFen: 600, env: 'sandbox', zoneId: '1', state: 'PENDING', createdAt: Date.now(), updatedAt: Date.now() })],
+      data: [JSON.stringify({ _id: otn, openid, kind: 'item', productId: 'sword_basic', quantity: 1, unitPriceFen: 600, totalFen: 600, env: 'sandbox', offerId: cloud().functionEnv.MIDAS_OFFER_ID, zoneId: '1', state: 'PENDING', createdAt: Date.now(), updatedAt: Date.now() })],
     });
     expect(await push(env)).toEqual({ ErrCode: 0, ErrMsg: 'Success' });
     expect(await inventory(openid)).toEqual({ sword_basic: 1 });
@@ -258,6 +258,33 @@ describe('lost pushes and the reconciler', () => {
     expect(r.delivered).toContain(otn);
     expect(await order(otn)).toMatchObject({ state: 'DELIVERED', flags: [expect.objectContaining({ reason: 'push_mismatch' })] });
     expect(await inventory(openid)).toEqual({ gems: 60 });
+  });
+
+  test('client orders carry their deployment: another offer’s or app’s orders are never examined, expired or touched by a push', async () => {
+    const openid = newOpenid();
+    await login(openid);
+    cloud().pushes.injectFault({ kind: 'drop' });
+    const lost = await buy(openid, { kind: 'item', productId: 'sword_basic' });
+    const own = await order(lost);
+    expect(own).toMatchObject({ offerId: cloud().functionEnv.MIDAS_OFFER_ID, appid: cloud().functionEnv.MIDAS_APPID });
+    // 51 older orders of another offer and 51 of another app, same environment, same collection.
+    const old = Date.now() - 3 * 3600_000;
+    const base = { openid: 'oSomeoneElse01', kind: 'item', productId: 'sword_basic', quantity: 1, unitPriceFen: 600, totalFen: 600, env: 'sandbox', zoneId: '1', state: 'PENDING', createdAt: old, updatedAt: old };
+    const others = [
+      ...Array.from({ length: 51 }, (_, i) => ({ ...base, _id: `otheroffer${i}`, offerId: '9999999999', appid: cloud().functionEnv.MIDAS_APPID })),
+      ...Array.from({ length: 51 }, (_, i) => ({ ...base, _id: `otherapp${i}`, offerId: cloud().functionEnv.MIDAS_OFFER_ID, appid: 'wxanotherapp0001' })),
+    ];
+    await cloud().database.handle('database.insertDocument', { collectionName: 'midas_client_orders', data: others.map((d) => JSON.stringify(d)) });
+    const r = await reconcile({ MIDAS_CLIENT_ORDER_TTL_MS: '60000' });
+    expect(r.delivered).toEqual([lost]);
+    expect(r.expired).toEqual([]);
+    expect(await inventory(openid)).toEqual({ sword_basic: 1 });
+    // A push signed with this deployment's key naming another app's order changes nothing.
+    expect(await push(cloud().pushes.envelope('minigame_game_pay_goods_deliver_notify', itemPayload('oSomeoneElse01', 'otherapp0')))).toEqual({ ErrCode: 0, ErrMsg: 'Success' });
+    expect(await push(cloud().pushes.envelope('minigame_pay_refund_succ_notify', { OpenId: 'oSomeoneElse01', Env: 1, OutTradeNo: 'otheroffer0', RefundId: 'r1', RefundAmount: 600 }))).toEqual({ ErrCode: 0, ErrMsg: 'Success' });
+    const after = (await cloud().database.all('midas_client_orders')) as unknown as ClientOrder[];
+    for (const o of after.filter((d) => d._id.startsWith('other'))) expect(o).toEqual(expect.objectContaining({ state: 'PENDING', updatedAt: old }));
+    expect(after.filter((d) => d._id.startsWith('other') && (d.flags !== undefined || d.history !== undefined))).toEqual([]);
   });
 
   test('players cannot run it', async () => {
