@@ -33,6 +33,67 @@ export interface DbFaultRule {
 
 const COLLECTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
+/**
+ * The cloud database is MongoDB underneath and, like MongoDB, stores no document nested more than
+ * 100 levels deep (the document itself is level 1; every object or array inside adds one).
+ */
+export const MAX_NESTING = 100;
+/**
+ * The store of this local cloud (nedb) checks a document in time that doubles with every array on
+ * a path: arrays nested deeper than this are refused here (the cloud takes them up to
+ * MAX_NESTING) rather than freezing the local cloud. No real document comes near it.
+ */
+export const MAX_LOCAL_ARRAY_NESTING = 16;
+
+/**
+ * How deep a value goes (levels of objects and arrays, the value itself being level 1, and a
+ * dotted key `a.b.c` of an update counting as its three levels) and how many arrays one path
+ * crosses. Walks with its own stack, so no depth of input can overflow the call stack.
+ */
+export function nestingOf(value: unknown, dottedKeys = false): { levels: number; arrays: number } {
+  let levels = 0;
+  let arrays = 0;
+  const stack: { v: unknown; level: number; arrays: number }[] = [{ v: value, level: 1, arrays: 0 }];
+  while (stack.length > 0) {
+    const { v, level, arrays: a } = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    const here = Array.isArray(v) ? a + 1 : a;
+    levels = Math.max(levels, level);
+    arrays = Math.max(arrays, here);
+    if (levels > MAX_NESTING + 1) break; // far enough to refuse
+    for (const [k, child] of Object.entries(v)) {
+      const extra = dottedKeys && !Array.isArray(v) ? k.split('.').length - 1 : 0;
+      levels = Math.max(levels, level + extra); // the objects a dotted path implies
+      stack.push({ v: child, level: level + 1 + extra, arrays: here });
+    }
+  }
+  return { levels, arrays };
+}
+
+/** Why the database refuses a document (or an update, with its dotted keys), if it does. */
+function nestingRefusal(what: 'insert' | 'update' | 'query', value: unknown): DbAnswer | undefined {
+  // An update's operators ($set…) and a query's are not levels of the stored document.
+  const n = nestingOf(value, what !== 'insert');
+  const levels = what === 'insert' ? n.levels : n.levels - (hasOperatorKeys(value) ? 1 : 0);
+  if (levels > MAX_NESTING) {
+    const message =
+      what === 'insert'
+        ? `cannot insert document because it exceeds ${MAX_NESTING} levels of nesting`
+        : what === 'update'
+          ? `the update would leave the document more than ${MAX_NESTING} levels deep`
+          : `the query is nested more than ${MAX_NESTING} levels deep`;
+    return { code: 'DATABASE_REQUEST_FAILED', message };
+  }
+  if (n.arrays > MAX_LOCAL_ARRAY_NESTING) {
+    return { code: 'DATABASE_REQUEST_FAILED', message: `local cloud: arrays nested more than ${MAX_LOCAL_ARRAY_NESTING} deep are not stored here (the cloud database allows up to ${MAX_NESTING} levels)` };
+  }
+  return undefined;
+}
+
+function hasOperatorKeys(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).some((k) => k.startsWith('$'));
+}
+
 function parseEjson(text: unknown): Doc {
   if (text === undefined || text === null || text === '') return {};
   return EJSON.parse(String(text), { relaxed: true }) as Doc;
@@ -156,11 +217,18 @@ export class CloudDatabase {
     if (params.transactionId) return { code: 'INVALID_ACTION', message: 'transactions are not used by this project and not emulated' };
     const ds = this.collections.get(name);
     if (!ds) return { code: 'DATABASE_COLLECTION_NOT_EXIST', message: `collection ${name} does not exist` };
-    const query = parseEjson(params.query);
     try {
+      const query = parseEjson(params.query);
+      // Checked before anything reaches the store, as the cloud does.
+      const deepQuery = nestingRefusal('query', query);
+      if (deepQuery) return deepQuery;
       switch (action) {
         case 'database.insertDocument': {
           const docs = (params.data as unknown[]).map(parseEjson);
+          for (const d of docs) {
+            const refusal = nestingRefusal('insert', d);
+            if (refusal) return refusal;
+          }
           const inserted = await ds.insertAsync(docs);
           this.noteStates(name, inserted);
           return { data: { insertedIds: (Array.isArray(inserted) ? inserted : [inserted]).map((d) => d._id) } };
@@ -176,6 +244,8 @@ export class CloudDatabase {
         }
         case 'database.modifyDocument': {
           const data = parseEjson(params.data);
+          const refusal = nestingRefusal(params.merge === false ? 'insert' : 'update', data);
+          if (refusal) return refusal;
           // A replacing upsert (doc.set) takes its _id from the query, as in MongoDB.
           if (params.merge === false && params.upsert === true && query._id !== undefined && data._id === undefined) data._id = query._id;
           // With merge the data holds update operators ($set, $inc…); without (doc.set) it is a
