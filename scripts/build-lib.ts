@@ -9,6 +9,7 @@ import { spawnSync } from 'child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import path from 'path';
 import { configJson, type FunctionManifest } from '../shared/edge/function';
+import type { SettingProblem } from '../shared/edge/settings';
 import { variablesRead } from './settings';
 import { catalogue } from '../shared/virtual-payment/catalogue';
 import { FUNCTION_TABLE, FUNCTIONS_DIR } from '../test/emulator/paths';
@@ -168,16 +169,19 @@ export function cloudbaserc(table: Record<string, FunctionEntry>) {
 }
 
 /** The manifest (and name) a function's index.ts declares. */
-export async function readDefinition(dir: string): Promise<{ name: string; manifest: FunctionManifest; variables: string[]; readSettings: (env: Record<string, string | undefined>) => unknown }> {
+type SettingsReader = (env: Record<string, string | undefined>) => unknown;
+type ProblemsReader = (env: Record<string, string | undefined>) => SettingProblem[];
+
+export async function readDefinition(dir: string): Promise<{ name: string; manifest: FunctionManifest; variables: string[]; readSettings: SettingsReader; settingsProblems: ProblemsReader }> {
   const r = await build(bundleOptions(path.join(dir, 'index.ts'), path.join(dir, 'manifest.cjs'), { write: false, minify: false, plugins: [SDK_STUB] }));
-  const mod = { exports: {} as { manifest?: FunctionManifest; main?: unknown; readSettings?: (env: Record<string, string | undefined>) => unknown } };
+  const mod = { exports: {} as { manifest?: FunctionManifest; main?: unknown; readSettings?: SettingsReader; settingsProblems?: ProblemsReader } };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   new Function('module', 'exports', 'require', r.outputFiles![0]!.text)(mod, mod.exports, require);
-  if (!mod.exports.manifest || typeof mod.exports.main !== 'function' || typeof mod.exports.readSettings !== 'function') {
-    throw new Error(`${path.relative(process.cwd(), dir)}/index.ts must export { main, manifest, readSettings } from defineFunction(...)`);
+  const { manifest, main, readSettings, settingsProblems } = mod.exports;
+  if (!manifest || typeof main !== 'function' || typeof readSettings !== 'function' || typeof settingsProblems !== 'function') {
+    throw new Error(`${path.relative(process.cwd(), dir)}/index.ts must export { main, manifest, readSettings, settingsProblems } from defineFunction(...)`);
   }
-  const readSettings = mod.exports.readSettings;
-  return { name: path.basename(dir), manifest: mod.exports.manifest, variables: variablesRead(readSettings), readSettings };
+  return { name: path.basename(dir), manifest, variables: variablesRead(readSettings), readSettings, settingsProblems };
 }
 
 

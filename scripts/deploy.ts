@@ -17,6 +17,7 @@ import { parseEnv } from 'util';
 import { cloudbaserc, FUNCTIONS_DIR, readDefinition, type FunctionEntry } from './build-lib';
 import { FUNCTION_TABLE, ROOT } from '../test/emulator/paths';
 import { isSecret, operatorSettings } from './settings';
+import { describeProblems, precheck } from './deploy/precheck';
 
 export const DEPLOY_MODE = 'midas-deploy';
 const DEPLOY_CONFIG = path.join(ROOT, 'cloudbaserc.deploy.json');
@@ -59,17 +60,12 @@ async function main(): Promise<void> {
   const id = envId();
   const given = operatorSettings(ROOT);
 
-  // Each function's settings, checked by the function's own reader before anything is uploaded.
-  const problems: string[] = [];
-  for (const name of Object.keys(table)) {
-    const { readSettings } = await readDefinition(path.join(FUNCTIONS_DIR, name));
-    try {
-      readSettings(given.values);
-    } catch (e) {
-      problems.push(`${name}: ${(e as Error).message}`);
-    }
+  // Each function's settings, by the function's own rules, all at once, before anything is uploaded.
+  const definitions = await Promise.all(Object.keys(table).map((name) => readDefinition(path.join(FUNCTIONS_DIR, name))));
+  const problems = precheck(definitions, given.values);
+  if (problems.length) {
+    throw new DeployError(`not deployed: ${problems.length} setting${problems.length === 1 ? '' : 's'} to fix first (in the environment or .env):\n  ${describeProblems(problems, Object.keys(table)).join('\n  ')}`);
   }
-  if (problems.length) throw new DeployError(`not deployed, settings to fix first (in the environment or .env):\n  ${problems.join('\n  ')}`);
 
   const config = cloudbaserc(table);
   for (const f of config.functions) {

@@ -106,7 +106,7 @@ export function variablesRead(readSettings: (env: Record<string, string | undefi
         },
         // A reader that copies the environment ({...env}) would hide which variables it reads.
         ownKeys() {
-          throw new Error('a settings reader enumerated the environment; read variables by name (withVariables to override some)');
+          throw new Error('a settings reader enumerated the environment; read variables by name');
         },
       });
       readSettings(recording);

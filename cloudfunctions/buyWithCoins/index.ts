@@ -9,7 +9,7 @@ import { buyWithCoins } from '../../shared/purchases/coin-purchase';
 import { loadCoinConfig } from '../../shared/purchases/settings';
 import { coinPaymentDeps } from '../../shared/wiring/coin-api';
 
-export const { main, manifest, readSettings } = defineFunction({
+export const { main, manifest, readSettings, settingsProblems } = defineFunction({
   name: 'buyWithCoins',
   settings: loadCoinConfig,
   openapi: (['pay', 'cancelPay'] as const).flatMap(openapiPermissions),

@@ -2,7 +2,7 @@
 import { defineFunction } from '../../shared/edge/function';
 import { describeCatalogue } from '../../shared/virtual-payment/catalogue';
 
-export const { main, manifest, readSettings } = defineFunction({
+export const { main, manifest, readSettings, settingsProblems } = defineFunction({
   name: 'catalogue',
   settings: () => undefined,
   run: async () => describeCatalogue(),

@@ -8,7 +8,7 @@ import { reconcileDeliveries } from '../../shared/delivery/fulfilment';
 import { gameFulfilment } from '../../shared/delivery/game-fulfilment';
 import { loadDeliveryConfig } from '../../shared/delivery/settings';
 
-export const { main, manifest, readSettings } = defineFunction({
+export const { main, manifest, readSettings, settingsProblems } = defineFunction({
   name: 'deliveryReconcile',
   settings: loadDeliveryConfig,
   callers: (caller, settings) => notPlayers(caller, settings.midas),

@@ -5,7 +5,7 @@ import { openapiPermissions } from '../../shared/midas-v1/operation-table';
 import { loadConfig } from '../../shared/midas-v1/settings';
 import { getBalanceV2 } from '../../shared/wxa-game/balance';
 
-export const { main, manifest, readSettings } = defineFunction({
+export const { main, manifest, readSettings, settingsProblems } = defineFunction({
   name: 'getBalance',
   settings: loadConfig,
   openapi: openapiPermissions('getBalance'),

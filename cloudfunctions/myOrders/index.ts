@@ -10,7 +10,7 @@ import { loadOrdersViewConfig } from '../../shared/delivery/settings';
 import type { Order } from '../../shared/ledger/order-store';
 import { coinOrderView } from '../../shared/purchases/coin-purchase';
 
-export const { main, manifest, readSettings } = defineFunction({
+export const { main, manifest, readSettings, settingsProblems } = defineFunction({
   name: 'myOrders',
   settings: loadOrdersViewConfig,
   run: async (event, { cloud, caller, settings }) => {

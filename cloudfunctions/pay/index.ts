@@ -5,7 +5,7 @@ import { openapiPermissions } from '../../shared/midas-v1/operation-table';
 import { loadConfig } from '../../shared/midas-v1/settings';
 import { coinApiFor } from '../../shared/wiring/coin-api';
 
-export const { main, manifest, readSettings } = defineFunction({
+export const { main, manifest, readSettings, settingsProblems } = defineFunction({
   name: 'pay',
   settings: loadConfig,
   openapi: openapiPermissions('pay'),

@@ -14,7 +14,7 @@ import { loadDeliveryConfig } from '../../shared/delivery/settings';
 
 const json = (statusCode: number, body: unknown) => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-export const { main, manifest, readSettings } = defineFunction({
+export const { main, manifest, readSettings, settingsProblems } = defineFunction({
   name: 'paymentNotify',
   settings: loadDeliveryConfig,
   // A failure is "send it again" in WeChat's terms (or a 500 on the HTTP route): nothing was delivered.

@@ -9,7 +9,7 @@ import { openapiPermissions } from '../../shared/midas-v1/operation-table';
 import { loadConfig } from '../../shared/midas-v1/settings';
 import { coinApiFor } from '../../shared/wiring/coin-api';
 
-export const { main, manifest, readSettings } = defineFunction({
+export const { main, manifest, readSettings, settingsProblems } = defineFunction({
   name: 'present',
   callers: trustedOnly,
   settings: loadConfig,

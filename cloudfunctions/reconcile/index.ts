@@ -10,7 +10,7 @@ import { openapiPermissions } from '../../shared/midas-v1/operation-table';
 import { loadCoinConfig } from '../../shared/purchases/settings';
 import { coinPaymentDeps } from '../../shared/wiring/coin-api';
 
-export const { main, manifest, readSettings } = defineFunction({
+export const { main, manifest, readSettings, settingsProblems } = defineFunction({
   name: 'reconcile',
   callers: notPlayers,
   settings: loadCoinConfig,

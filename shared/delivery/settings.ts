@@ -4,7 +4,7 @@
  * the HTTP access route, the collections, and what `queryorderinfo` needs (the 2.0 server
  * settings of MIDAS_ENV).
  */
-import { fail, millis, read, readSecret, withVariables, type Env } from '../edge/settings';
+import { fail, millis, read, readSecret, type Env } from '../edge/settings';
 import type { MidasEnv } from '../midas-v1/operation-table';
 import { loadConfig, type MidasConfig } from '../midas-v1/settings';
 
@@ -40,7 +40,7 @@ const COLLECTION = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function loadDeliveryConfig(env: Env = process.env): DeliveryConfig {
   // queryorderinfo is a 2.0 server API whatever generation the coin functions use.
-  const midas = loadConfig(withVariables(env, { MIDAS_API: 'v2' }));
+  const midas = loadConfig(env, { api: 'v2', why: 'delivery confirms orders with WeChat (queryorderinfo, a 2.0 server API whatever MIDAS_API is)' });
   const appKeys: Partial<Record<MidasEnv, string>> = {};
   if (read(env, 'MIDAS_APPKEY') !== undefined) appKeys.production = readSecret(env, 'MIDAS_APPKEY');
   if (read(env, 'MIDAS_SANDBOX_APPKEY') !== undefined) appKeys.sandbox = readSecret(env, 'MIDAS_SANDBOX_APPKEY');

@@ -10,7 +10,7 @@
  */
 import { callerFromContext, forbidden, type Caller, type CallerPolicy } from './caller';
 import { isMidasCloudError, toClientError, type ClientError } from './errors';
-import type { Env } from './settings';
+import { settingsProblems, type Env, type SettingProblem } from './settings';
 import type { WxCloud } from './wx-server-sdk';
 
 export type { FunctionResponse } from '../contract/answers';
@@ -140,9 +140,20 @@ export function configJson(m: FunctionManifest): { permissions: { openapi: strin
  * @example
  * export const { main, manifest, readSettings } = defineFunction({ name: 'pay', settings: loadConfig, openapi: ['midas.pay', 'midas.paySandbox'], run });
  */
-export function defineFunction<S>(def: FunctionDefinition<S>): { main: (event: unknown) => Promise<unknown>; manifest: FunctionManifest; readSettings: (env: Env) => S } {
+export function defineFunction<S>(def: FunctionDefinition<S>): {
+  main: (event: unknown) => Promise<unknown>;
+  manifest: FunctionManifest;
+  readSettings: (env: Env) => S;
+  /** Every problem of these settings at once, by the rules the function applies at its first call (the deploy's pre-check). */
+  settingsProblems: (env: Env) => SettingProblem[];
+} {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const cloud = require('wx-server-sdk') as WxCloud;
   cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV });
-  return { main: createMain(def.name, cloud, runnerOf(def), undefined, def.raw), manifest: manifestOf(def as FunctionDefinition<unknown>), readSettings: def.settings };
+  return {
+    main: createMain(def.name, cloud, runnerOf(def), undefined, def.raw),
+    manifest: manifestOf(def as FunctionDefinition<unknown>),
+    readSettings: def.settings,
+    settingsProblems: (env) => settingsProblems(() => def.settings(env)),
+  };
 }

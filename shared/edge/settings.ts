@@ -6,14 +6,42 @@ import { MidasCloudError } from './errors';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/** Set while {@link settingsProblems} reads: every problem is noted and reading goes on. */
+let noting: Map<string, string> | undefined;
+
 /** A configuration error naming the variable (never its value: it may be a secret). */
 export function fail(variable: string, problem: string): never {
+  if (noting) {
+    if (!noting.has(variable)) noting.set(variable, problem);
+    return undefined as never; // the pre-check goes on to the next variable
+  }
   throw new MidasCloudError('CONFIG_INVALID', `configuration: ${variable} ${problem}`, { field: variable });
 }
 
-/** `env` with some variables given other values, read through rather than copied (so every read reaches `env`). */
-export function withVariables(env: Env, values: Readonly<Record<string, string>>): Env {
-  return new Proxy(env, { get: (target, key) => (typeof key === 'string' && Object.prototype.hasOwnProperty.call(values, key) ? values[key] : target[key as string]) });
+/** One variable a function cannot start with, and why. */
+export interface SettingProblem {
+  variable: string;
+  problem: string;
+}
+
+/**
+ * Every problem of a settings reader at once (a function raises only the first, at its first
+ * call): the same rules, read through to the end. What a problem leaves unread (a value that
+ * depends on a bad one) is read with what is there; the first problem of each variable counts.
+ */
+export function settingsProblems(readSettings: () => unknown): SettingProblem[] {
+  const found = new Map<string, string>();
+  const outer = noting;
+  noting = found;
+  try {
+    readSettings();
+  } catch (e) {
+    // A reader stumbling over a value a noted problem left unset: the noted problem is the cause.
+    if (found.size === 0) throw e;
+  } finally {
+    noting = outer;
+  }
+  return [...found].map(([variable, problem]) => ({ variable, problem }));
 }
 
 /** A variable's trimmed value; undefined when unset or blank. */

@@ -97,17 +97,17 @@ export const CONFIG_VARIABLES = {
  * @example
  * const config = loadConfig(process.env); // throws CONFIG_INVALID naming e.g. MIDAS_OFFER_ID
  */
-export function loadConfig(env: Env = process.env): MidasConfig {
+export function loadConfig(env: Env = process.env, fixed?: { api: 'v1' | 'v2'; why: string }): MidasConfig {
   const common = loadCommonConfig(env);
-  const api = read(env, 'MIDAS_API') ?? 'v1';
+  const api = fixed?.api ?? read(env, 'MIDAS_API') ?? 'v1';
   if (api !== 'v1' && api !== 'v2') fail('MIDAS_API', 'must be `v1` or `v2`');
   let generation: { secret: string } | { v2: V2ServerConfig };
   if (api === 'v1') {
     const secretVar = common.env === 'production' ? 'MIDAS_SECRET' : 'MIDAS_SANDBOX_SECRET';
-    generation = { secret: readSecret(env, secretVar, `needed because MIDAS_ENV=${common.env}`) };
+    generation = { secret: readSecret(env, secretVar, `needed because MIDAS_API=v1 and MIDAS_ENV=${common.env}`) };
   } else {
     const keyVar = common.env === 'production' ? 'MIDAS_APPKEY' : 'MIDAS_SANDBOX_APPKEY';
-    generation = { v2: loadV2ServerConfig(env, keyVar, common.env) };
+    generation = { v2: loadV2ServerConfig(env, keyVar, common.env, fixed?.why ?? 'MIDAS_API=v2') };
   }
 
   const operators = (read(env, 'MIDAS_OPERATOR_OPENIDS') ?? '')
@@ -146,9 +146,9 @@ export function loadConfig(env: Env = process.env): MidasConfig {
 const COLLECTION = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The 2.0 server settings; WX_API_BASE_URL, MIDAS_SESSIONS_COLLECTION and WX_SESSION_MAX_AGE_MS are shared with login. */
-function loadV2ServerConfig(env: Env, keyVar: string, midasEnv: MidasEnv): V2ServerConfig {
-  const appKey = readSecret(env, keyVar, `needed because MIDAS_API=v2 and MIDAS_ENV=${midasEnv}`);
-  const appSecret = readSecret(env, 'WX_APP_SECRET', 'needed because MIDAS_API=v2 (the access_token)');
+function loadV2ServerConfig(env: Env, keyVar: string, midasEnv: MidasEnv, why: string): V2ServerConfig {
+  const appKey = readSecret(env, keyVar, `needed because ${why} and MIDAS_ENV=${midasEnv}`);
+  const appSecret = readSecret(env, 'WX_APP_SECRET', `needed because ${why} (the access_token)`);
   const apiBaseUrl = (read(env, 'WX_API_BASE_URL') ?? 'https://api.weixin.qq.com').replace(/\/$/, '');
   if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(apiBaseUrl)) fail('WX_API_BASE_URL', 'must be an http(s) URL without query');
   const collection = read(env, 'MIDAS_SESSIONS_COLLECTION') ?? 'midas_sessions';

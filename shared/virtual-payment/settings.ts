@@ -54,3 +54,18 @@ export function loadV2Config(env: Env = process.env): V2Config {
     timeoutMs: millis(env, 'MIDAS_CALL_TIMEOUT_MS', 1000, 100, 60_000),
   };
 }
+
+/** `login`'s settings: it cannot exchange a wx.login code without the AppSecret. */
+export function loadLoginConfig(env: Env = process.env): V2Config {
+  const config = loadV2Config(env);
+  readSecret(env, 'WX_APP_SECRET', 'needed by login: it exchanges wx.login codes for session keys (jscode2session)');
+  return config;
+}
+
+/** `signPayment`'s settings: it cannot sign without the AppKey of MIDAS_ENV. */
+export function loadSignPaymentConfig(env: Env = process.env): V2Config {
+  const config = loadV2Config(env);
+  const keyVar = config.env === 'production' ? 'MIDAS_APPKEY' : 'MIDAS_SANDBOX_APPKEY';
+  readSecret(env, keyVar, `needed by signPayment: it signs payments of MIDAS_ENV=${config.env} (paySig)`);
+  return config;
+}

@@ -119,8 +119,9 @@ process.exit(${status});
     const { MIDAS_SECRET: _s, ...rest } = settings;
     const r = deploy(['--only', 'pay,myOrders'], { ...rest, MIDAS_ZONE_ID: 'two', TCB_BIN: tcb.bin });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('npm run deploy: not deployed, settings to fix first');
-    expect(r.stderr).toMatch(/pay: configuration: MIDAS_SECRET is not set|pay: configuration: MIDAS_ZONE_ID/);
+    expect(r.stderr).toContain('npm run deploy: not deployed: 2 settings to fix first');
+    expect(r.stderr).toContain('MIDAS_SECRET is not set (needed because MIDAS_API=v1 and MIDAS_ENV=production)  [pay]');
+    expect(r.stderr).toMatch(/MIDAS_ZONE_ID .*\[pay\]/);
     expect(existsSync(tcb.out)).toBe(false);
   });
 
