@@ -82,7 +82,8 @@ async function main(): Promise<void> {
       [clientOrders, 'client order'],
       [collection, 'coin purchase'],
     ] as const) {
-      for (const field of ['flags', 'flag']) {
+      // Earlier versions wrote a single `flag` on client orders only.
+      for (const field of what === 'client order' ? ['flags', 'flag'] : ['flags']) {
         let docs: { _id: string; state: string; openid: string; env: string; flags?: Flag[]; flag?: Flag }[] = [];
         try {
           docs = (check(await db.collection(name).where({ [field]: db.command.exists(true) }).limit(1000).get()) as { data: typeof docs }).data;

@@ -4,6 +4,7 @@
  * the HTTP access route, the collections, and what `queryorderinfo` needs (the 2.0 server
  * settings of MIDAS_ENV).
  */
+import { collectionName } from '../edge/collections';
 import { fail, millis, read, readSecret, type Env } from '../edge/settings';
 import type { MidasEnv } from '../midas-v1/operation-table';
 import { loadConfig, type MidasConfig } from '../midas-v1/settings';
@@ -36,8 +37,6 @@ export const DELIVERY_CONFIG_VARIABLES = {
   MIDAS_DELIVERY_RECONCILE_MIN_AGE_MS: 'client orders untouched this long are checked with queryorderinfo (default 60000)',
 } as const;
 
-const COLLECTION = /^[A-Za-z0-9_-]{1,64}$/;
-
 export function loadDeliveryConfig(env: Env = process.env): DeliveryConfig {
   // queryorderinfo is a 2.0 server API whatever generation the coin functions use.
   const midas = loadConfig(env, { api: 'v2', why: 'delivery confirms orders with WeChat (queryorderinfo, a 2.0 server API whatever MIDAS_API is)' });
@@ -49,10 +48,8 @@ export function loadDeliveryConfig(env: Env = process.env): DeliveryConfig {
   const pushAesKey = read(env, 'WX_PUSH_AES_KEY');
   if (pushAesKey !== undefined && !/^[A-Za-z0-9+/]{43}$/.test(pushAesKey)) fail('WX_PUSH_AES_KEY', 'must be the 43-character EncodingAESKey');
   if (pushAesKey !== undefined && midas.appId === undefined) fail('MIDAS_APPID', 'is not set: safe mode (WX_PUSH_AES_KEY) checks the appid inside every message against it');
-  const ordersCollection = read(env, 'MIDAS_CLIENT_ORDERS_COLLECTION') ?? 'midas_client_orders';
-  if (!COLLECTION.test(ordersCollection)) fail('MIDAS_CLIENT_ORDERS_COLLECTION', 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
-  const inventoryCollection = read(env, 'MIDAS_INVENTORY_COLLECTION') ?? 'midas_inventory';
-  if (!COLLECTION.test(inventoryCollection)) fail('MIDAS_INVENTORY_COLLECTION', 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
+  const ordersCollection = collectionName(env, 'clientOrders');
+  const inventoryCollection = collectionName(env, 'inventory');
   return {
     midas,
     appKeys,
@@ -70,11 +67,8 @@ export function loadDeliveryConfig(env: Env = process.env): DeliveryConfig {
 export function loadOrdersViewConfig(env: Env = process.env): { env: MidasEnv; ordersCollection: string; inventoryCollection: string; ledgerCollection: string } {
   const midasEnv = read(env, 'MIDAS_ENV') ?? 'sandbox';
   if (midasEnv !== 'sandbox' && midasEnv !== 'production') fail('MIDAS_ENV', 'must be `sandbox` or `production`');
-  const ordersCollection = read(env, 'MIDAS_CLIENT_ORDERS_COLLECTION') ?? 'midas_client_orders';
-  if (!COLLECTION.test(ordersCollection)) fail('MIDAS_CLIENT_ORDERS_COLLECTION', 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
-  const inventoryCollection = read(env, 'MIDAS_INVENTORY_COLLECTION') ?? 'midas_inventory';
-  if (!COLLECTION.test(inventoryCollection)) fail('MIDAS_INVENTORY_COLLECTION', 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
-  const ledgerCollection = read(env, 'MIDAS_LEDGER_COLLECTION') ?? 'midas_orders';
-  if (!COLLECTION.test(ledgerCollection)) fail('MIDAS_LEDGER_COLLECTION', 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
+  const ordersCollection = collectionName(env, 'clientOrders');
+  const inventoryCollection = collectionName(env, 'inventory');
+  const ledgerCollection = collectionName(env, 'ledger');
   return { env: midasEnv, ordersCollection, inventoryCollection, ledgerCollection };
 }

@@ -2,6 +2,7 @@
  * The settings of a Midas deployment: the common ones (environment, offer, zone, appid) that
  * v1 and 2.0 share, and those of the v1 coin functions and their ledger.
  */
+import { collectionName } from '../edge/collections';
 import { fail, millis, read, readSecret, type Env } from '../edge/settings';
 import { APPID_PATTERN, OFFER_ID_PATTERN, OPENID_PATTERN, ZONE_ID_PATTERN } from './api-limits';
 import type { MidasEnv } from './operation-table';
@@ -123,8 +124,7 @@ export function loadConfig(env: Env = process.env, fixed?: { api: 'v1' | 'v2'; w
   const reconcileMinAgeMs = millis(env, 'MIDAS_RECONCILE_MIN_AGE_MS', 60_000, 0, 86_400_000);
   const maxClockSkewMs = millis(env, 'MIDAS_MAX_CLOCK_SKEW_MS', 30_000, 0, 3_600_000);
 
-  const ledgerCollection = read(env, 'MIDAS_LEDGER_COLLECTION') ?? 'midas_orders';
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(ledgerCollection)) fail('MIDAS_LEDGER_COLLECTION', 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
+  const ledgerCollection = collectionName(env, 'ledger');
 
   const policy = read(env, 'MIDAS_RECONCILE_PAY_POLICY') ?? 'complete';
   if (policy !== 'complete' && policy !== 'refund') fail('MIDAS_RECONCILE_PAY_POLICY', 'must be `complete` or `refund`');
@@ -143,16 +143,13 @@ export function loadConfig(env: Env = process.env, fixed?: { api: 'v1' | 'v2'; w
   };
 }
 
-const COLLECTION = /^[A-Za-z0-9_-]{1,64}$/;
-
 /** The 2.0 server settings; WX_API_BASE_URL, MIDAS_SESSIONS_COLLECTION and WX_SESSION_MAX_AGE_MS are shared with login. */
 function loadV2ServerConfig(env: Env, keyVar: string, midasEnv: MidasEnv, why: string): V2ServerConfig {
   const appKey = readSecret(env, keyVar, `needed because ${why} and MIDAS_ENV=${midasEnv}`);
   const appSecret = readSecret(env, 'WX_APP_SECRET', `needed because ${why} (the access_token)`);
   const apiBaseUrl = (read(env, 'WX_API_BASE_URL') ?? 'https://api.weixin.qq.com').replace(/\/$/, '');
   if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(apiBaseUrl)) fail('WX_API_BASE_URL', 'must be an http(s) URL without query');
-  const collection = read(env, 'MIDAS_SESSIONS_COLLECTION') ?? 'midas_sessions';
-  if (!COLLECTION.test(collection)) fail('MIDAS_SESSIONS_COLLECTION', 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
+  const collection = collectionName(env, 'sessions');
   const maxAgeMs = millis(env, 'WX_SESSION_MAX_AGE_MS', 2 * 86_400_000, 60_000, 30 * 86_400_000);
   return { appKey, appSecret, apiBaseUrl, sessions: { collection, maxAgeMs } };
 }

@@ -1,4 +1,5 @@
 /** The settings of the Virtual Payment 2.0 functions (beyond the common Midas ones). */
+import { collectionName } from '../edge/collections';
 import { fail, millis, read, readSecret, type Env } from '../edge/settings';
 import { loadCommonConfig } from '../midas-v1/settings';
 
@@ -29,8 +30,6 @@ export const V2_CONFIG_VARIABLES = {
   MIDAS_CLIENT_ORDERS_COLLECTION: 'where signed client orders are recorded (default `midas_client_orders`)',
 } as const;
 
-const COLLECTION = /^[A-Za-z0-9_-]{1,64}$/;
-
 export function loadV2Config(env: Env = process.env): V2Config {
   const common = loadCommonConfig(env);
   const keyVar = common.env === 'production' ? 'MIDAS_APPKEY' : 'MIDAS_SANDBOX_APPKEY';
@@ -39,10 +38,8 @@ export function loadV2Config(env: Env = process.env): V2Config {
   const appSecret = read(env, 'WX_APP_SECRET') === undefined ? undefined : readSecret(env, 'WX_APP_SECRET');
   const apiBaseUrl = (read(env, 'WX_API_BASE_URL') ?? 'https://api.weixin.qq.com').replace(/\/$/, '');
   if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(apiBaseUrl)) fail('WX_API_BASE_URL', 'must be an http(s) URL without query');
-  const sessionsCollection = read(env, 'MIDAS_SESSIONS_COLLECTION') ?? 'midas_sessions';
-  if (!COLLECTION.test(sessionsCollection)) fail('MIDAS_SESSIONS_COLLECTION', 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
-  const ordersCollection = read(env, 'MIDAS_CLIENT_ORDERS_COLLECTION') ?? 'midas_client_orders';
-  if (!COLLECTION.test(ordersCollection)) fail('MIDAS_CLIENT_ORDERS_COLLECTION', 'must be 1 to 64 characters of A-Z a-z 0-9 _ -');
+  const sessionsCollection = collectionName(env, 'sessions');
+  const ordersCollection = collectionName(env, 'clientOrders');
   return {
     ...common,
     ...(appKey !== undefined && { appKey }),

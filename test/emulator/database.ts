@@ -8,6 +8,7 @@ import Datastore from '@seald-io/nedb';
 import { EJSON } from 'bson';
 import { existsSync, mkdirSync, readdirSync } from 'fs';
 import path from 'path';
+import type { IndexDeclaration } from '../../shared/edge/collections';
 import { FaultQueue } from './fault-queue';
 
 /** What the gateway sends back: `{data}` on success, `{code, message}` for an error. */
@@ -157,6 +158,43 @@ export class CloudDatabase {
   /** @param dataDir where collections persist; in memory when undefined. */
   constructor(private readonly dataDir?: string) {}
 
+  /** The indexes declared for each collection (what a deploy creates): queries must use them. */
+  private indexes = new Map<string, readonly IndexDeclaration[]>();
+
+  /**
+   * Declares the indexes of collections, as the deploy creates them. From then on a query on one of
+   * these collections that neither names `_id` nor starts on a declared index (its first field in
+   * the query, any sort on the index's fields) is refused, so a query the cloud would answer by
+   * scanning every document fails here first. The store indexes each index's first field too, so
+   * a query's cost here follows what the index selects, as it does in the cloud.
+   */
+  async declareIndexes(byCollection: ReadonlyMap<string, readonly IndexDeclaration[]>): Promise<void> {
+    for (const [name, list] of byCollection) {
+      this.indexes.set(name, list);
+      const ds = this.collections.get(name);
+      if (ds) await this.ensureIndexes(name, ds);
+    }
+  }
+
+  private async ensureIndexes(name: string, ds: Datastore<Doc>): Promise<void> {
+    for (const index of this.indexes.get(name) ?? []) {
+      const field = index.keys[0]![0];
+      // An array of objects is not a key the local store can order; the cloud indexes it (multikey).
+      if (field !== 'flags') await ds.ensureIndexAsync({ fieldName: field });
+    }
+  }
+
+  /** Why no declared index serves a query, if none does. */
+  private unindexed(name: string, query: Doc, order: Record<string, unknown>): string | undefined {
+    const declared = this.indexes.get(name);
+    if (!declared || '_id' in query) return undefined;
+    const fields = Object.keys(query);
+    const sorted = Object.keys(order);
+    const served = declared.some((i) => fields.includes(i.keys[0]![0]) && sorted.every((f) => i.keys.some(([k]) => k === f)));
+    if (served) return undefined;
+    return `local cloud: no index declared for ${name} serves this query (fields ${fields.join(', ') || 'none'}${sorted.length ? `; sorted by ${sorted.join(', ')}` : ''}): declare one beside the collections (shared/edge/collections.ts)`;
+  }
+
   /** Opens every collection already on disk. */
   async open(): Promise<void> {
     if (!this.dataDir) return;
@@ -170,6 +208,7 @@ export class CloudDatabase {
     const ds = new Datastore<Doc>(this.dataDir ? { filename: path.join(this.dataDir, `${name}.db`) } : {});
     await ds.loadDatabaseAsync();
     this.collections.set(name, ds);
+    await this.ensureIndexes(name, ds);
     return ds;
   }
 
@@ -222,6 +261,10 @@ export class CloudDatabase {
       // Checked before anything reaches the store, as the cloud does.
       const deepQuery = nestingRefusal('query', query);
       if (deepQuery) return deepQuery;
+      if (action !== 'database.insertDocument') {
+        const why = this.unindexed(name, query, parseEjson(params.order));
+        if (why) return { code: 'DATABASE_REQUEST_FAILED', message: why };
+      }
       switch (action) {
         case 'database.insertDocument': {
           const docs = (params.data as unknown[]).map(parseEjson);

@@ -2,6 +2,7 @@
  * The local cloud: gateway + Midas backend + function runner, wired the way the platform is.
  * Used by the integration tests, `npm start` and `npm run bench`.
  */
+import { COLLECTIONS, collectionName, type CollectionRole } from '../../shared/edge/collections';
 import { randomBytes } from 'crypto';
 import type http from 'http';
 import path from 'path';
@@ -210,6 +211,8 @@ export class LocalCloud {
     });
     await gateway.start();
     cloud = new LocalCloud(opts, gateway, backend, database, app, ysdk, wechat, wxa);
+    // The collections as a deploy creates them: queries the declared indexes do not serve are refused.
+    await database.declareIndexes(new Map(Object.entries(COLLECTIONS).map(([role, c]) => [collectionName(cloud!.functionEnv, role as CollectionRole), c.indexes])));
     if (opts.timers) cloud.startTimers();
     return cloud;
   }
