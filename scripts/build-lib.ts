@@ -137,37 +137,6 @@ const SDK_STUB: Plugin = {
 /** A function as the function table holds it: its manifest and the environment variables it reads. */
 export type FunctionEntry = FunctionManifest & { variables: string[] };
 
-/** The cloudbaserc.json the build writes for `@cloudbase/cli` (`npm run deploy`). */
-export const CLOUDBASERC = path.join(path.dirname(FUNCTIONS_DIR), 'cloudbaserc.json');
-
-/** The Node.js runtime the functions are deployed on (the bundles target node16: 16.13 or later). */
-export const DEPLOY_RUNTIME = 'Nodejs18.15';
-
-/**
- * The CLI's configuration from the function table: each function's runtime, timeout, timer
- * trigger and the names of its environment variables. Values are never written here: each is a
- * `{{env.NAME}}` placeholder the CLI fills at deploy time from the env file `npm run deploy`
- * writes from the operator's environment and .env (and deletes after).
- */
-export function cloudbaserc(table: Record<string, FunctionEntry>) {
-  return {
-    version: '2.0',
-    envId: '{{env.TCB_ENV_ID}}',
-    functionRoot: './cloudfunctions',
-    functions: Object.entries(table).map(([name, f]) => ({
-      name,
-      handler: 'index.main',
-      runtime: DEPLOY_RUNTIME,
-      timeout: f.timeoutSeconds,
-      memorySize: 256,
-      installDependency: false,
-      ignore: ['*.ts', 'manifest.cjs'],
-      ...(f.triggers && { triggers: f.triggers.map((t) => ({ name: t.name, type: t.type, config: t.config })) }),
-      envVariables: Object.fromEntries(f.variables.map((v) => [v, `{{env.${v}}}`])),
-    })),
-  };
-}
-
 /** The manifest (and name) a function's index.ts declares. */
 type SettingsReader = (env: Record<string, string | undefined>) => unknown;
 type ProblemsReader = (env: Record<string, string | undefined>) => SettingProblem[];
@@ -203,7 +172,6 @@ export async function buildFunctions(): Promise<string[]> {
   mkdirSync(path.dirname(FUNCTION_TABLE), { recursive: true });
   const ordered = Object.fromEntries(names.map((n) => [n, table[n]!]));
   writeFileSync(FUNCTION_TABLE, JSON.stringify(ordered, null, 2) + '\n');
-  writeFileSync(CLOUDBASERC, JSON.stringify(cloudbaserc(ordered), null, 2) + '\n');
   return names;
 }
 

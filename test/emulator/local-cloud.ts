@@ -18,7 +18,10 @@ import { WechatClientEmulator } from './wechat-client';
 import { WxaGameBackend } from './wxa-game';
 import { PushSender, type PushFault } from './push-sender';
 import type { PaidOrder } from './wechat-client';
-import { existsSync, readFileSync } from 'fs';
+import { existsSync, mkdtempSync, readFileSync } from 'fs';
+import os from 'os';
+import { TencentCloudApi, type TcCredential } from './tencent-cloud/api';
+import { ApiProxy } from './tencent-cloud/proxy';
 import { LogHub, readableLogLine } from './log-hub';
 import { startTimers, timerTriggers, type RunningTimer } from './timers';
 import type { FunctionManifest } from '../../shared/edge/function';
@@ -43,6 +46,11 @@ export interface LocalCloudOptions {
   pushTimeScale?: number;
   /** Fire the functions' timer triggers (config.json) on their cron, as the platform does (off by default). */
   timers?: boolean;
+  /**
+   * Serve the Tencent Cloud API a deploy talks to (scf and tcb), through an HTTPS proxy with a
+   * local certificate authority, for these credentials; the environment `envId` exists there.
+   */
+  tencentCloud?: { credentials: TcCredential[] };
 }
 
 /** A fresh random secret per run: the emulator and the functions share it through configuration only. */
@@ -74,6 +82,8 @@ export class LocalCloud {
   /** Players made from the console (besides those with an account). */
   readonly knownPlayers = new Set<string>();
   private timerHandle?: { timers: RunningTimer[]; stop: () => void };
+  /** The emulated Tencent Cloud API and the proxy that reaches it (with `tencentCloud`). */
+  tencentCloud?: { api: TencentCloudApi; proxy: ApiProxy };
 
   private constructor(opts: LocalCloudOptions, gateway: Gateway, backend: MidasBackend, database: CloudDatabase, app: MidasApp, ysdk: YsdkEmulator, wechat: WechatClientEmulator, wxa: WxaGameBackend) {
     this.backend = backend;
@@ -214,6 +224,17 @@ export class LocalCloud {
     // The collections as a deploy creates them: queries the declared indexes do not serve are refused.
     await database.declareIndexes(new Map(Object.entries(COLLECTIONS).map(([role, c]) => [collectionName(cloud!.functionEnv, role as CollectionRole), c.indexes])));
     if (opts.timers) cloud.startTimers();
+    if (opts.tencentCloud) {
+      const api = new TencentCloudApi(opts.dataDir && path.join(opts.dataDir, 'tencent-cloud.json'));
+      for (const c of opts.tencentCloud.credentials) api.addCredential(c);
+      api.addEnv(cloud.envId);
+      // A collection made by the deploy exists in the database the functions use.
+      api.onCreateTable = async (envId, name) => {
+        if (envId === cloud!.envId) await database.createCollection(name);
+      };
+      const certDir = opts.dataDir ? path.join(opts.dataDir, 'certs') : mkdtempSync(path.join(os.tmpdir(), 'midas-cloud-certs-'));
+      cloud.tencentCloud = { api, proxy: await ApiProxy.start(api, certDir) };
+    }
     return cloud;
   }
 
@@ -267,6 +288,7 @@ export class LocalCloud {
     await this.runner.close();
     await this.gateway.close();
     await this.database.close();
+    await this.tencentCloud?.proxy.close();
   }
 
   /**
