@@ -80,9 +80,9 @@ function readValues(envFile: string): Record<string, string> {
 }
 
 /** What the API cannot do, printed at the end of every run. */
-function manualSteps(plan: Plan): string[] {
-  const withOpenapi = plan.functions.filter((f) => f.openapi.length > 0).map((f) => f.name);
-  const pushTo = plan.functions.some((f) => f.name === 'paymentNotify');
+function manualSteps(table: Record<string, FunctionEntry>): string[] {
+  const withOpenapi = Object.entries(table).filter(([, f]) => f.openapi.length > 0).map(([name]) => name);
+  const pushTo = 'paymentNotify' in table;
   return [
     'Still to do by hand (the Tencent Cloud API cannot):',
     ...(withOpenapi.length
@@ -151,6 +151,7 @@ async function main(): Promise<number> {
   if (problems.length) {
     console.error(`npm run deploy: nothing was changed: ${problems.length} setting${problems.length === 1 ? '' : 's'} to fix first (in the environment or ${path.relative(process.cwd(), args.envFile) || args.envFile}):\n  ${problems.join('\n  ')}`);
     if (definitions.some((d) => d.name === 'ysdkBalance') && problems.some((p) => p.includes('[ysdkBalance]'))) console.error('  (a game without Android leaves YSDK out: --except ysdkBalance)');
+    console.log(manualSteps(table).join('\n'));
     return 1;
   }
 
@@ -158,7 +159,7 @@ async function main(): Promise<number> {
   if (args.mode === 'dry-run') {
     printPlan(plan, envId);
     console.log('\n--dry-run: nothing was called or changed.\n');
-    console.log(manualSteps(plan).join('\n'));
+    console.log(manualSteps(table).join('\n'));
     return 0;
   }
 
@@ -218,7 +219,7 @@ async function main(): Promise<number> {
       throw e;
     }
   }
-  console.log(`\n${manualSteps(plan).join('\n')}`);
+  console.log(`\n${manualSteps(table).join('\n')}`);
   return exit;
 }
 

@@ -217,6 +217,7 @@ describe('a deploy that cannot finish says what it did not do and exits non-zero
     }
     expect(api().calls.length).toBe(before);
     expect(r.net.filter((l) => l.startsWith('connect'))).toEqual([]);
+    expect(r.stdout).toContain('Still to do by hand');
   });
 
   test('a wrong SecretKey: AuthFailure.SignatureFailure, nothing changed, never "Deployed"', async () => {
