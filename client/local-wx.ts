@@ -8,7 +8,7 @@
  * const wx = createLocalWx({ url: 'http://127.0.0.1:8787', openid: 'oLocalPlayer_000000000000001' });
  * const midas = createMidasClient(wx);
  */
-import type { MidasWx } from './midas-client';
+import { MidasClientError, type MidasWx } from './midas-client';
 
 /** The part of fetch this needs (browsers and Node 18+ have it), declared here so no DOM or Node types are required. */
 declare const fetch: (url: string, init: { method: string; headers: Record<string, string>; body: string }) => Promise<{ json(): Promise<unknown> }>;
@@ -27,8 +27,12 @@ type Callbacks<S, F> = { success?: (r: S) => void; fail?: (r: F) => void; comple
 export function createLocalWx(options: LocalWxOptions): MidasWx {
   const base = options.url.replace(/\/$/, '');
   const post = async (path: string, body: object): Promise<Record<string, unknown>> => {
-    const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return (await res.json()) as Record<string, unknown>;
+    try {
+      const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return (await res.json()) as Record<string, unknown>;
+    } catch (e) {
+      throw new MidasClientError('CLOUD_CALL_FAILED', `the local cloud at ${base} did not answer (is npm start running?): ${e instanceof Error ? e.message : String(e)}`, true);
+    }
   };
   const sheet =
     (method: 'requestMidasPaymentGameItem' | 'requestMidasPayment') =>
@@ -48,7 +52,7 @@ export function createLocalWx(options: LocalWxOptions): MidasWx {
     cloud: {
       async callFunction({ name, data }: { name: string; data?: object }) {
         const r = await post('/callFunction', { name, data: data ?? {}, player: { openid: options.openid } });
-        if (r.errCode) throw new Error(String(r.errMsg));
+        if (r.errCode) throw new MidasClientError('CLOUD_CALL_FAILED', `${name}: ${String(r.errMsg)}`, true);
         return { result: r.result, errMsg: 'cloud.callFunction:ok', requestID: 'local' };
       },
     },

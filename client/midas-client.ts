@@ -1,4 +1,3 @@
-/// <reference types="minigame-api-typings" />
 /**
  * The mini-game side: one call to buy an item or coins. It calls the cloud functions of this
  * project (login, signPayment, getBalance) and WeChat's payment sheet, and shares their request
@@ -11,21 +10,54 @@
  * const coins = await midas.buyCoins(60);                       // waits until the coins have arrived
  * const sword = await midas.buyWithCoins('sword_basic');        // spends coins; granted on the server
  */
-import type { BuyWithCoinsRequest, BuyWithCoinsResponse, CatalogueResponse, ClientError, FunctionResponse, MyOrdersResponse, SignPaymentRequest, SignPaymentResponse } from '../shared/contract/answers';
+/** The timer of every JavaScript runtime a game runs in (mini-games, browsers, Node), declared here so no typings are needed. */
+declare function setTimeout(callback: () => void, ms: number): unknown;
+
+import type { BalanceResponse, BuyWithCoinsRequest, BuyWithCoinsResponse, CatalogueResponse, ClientError, ErrorCode, FunctionName, FunctionResponse, Functions, MyOrdersResponse, SignPaymentRequest, SignPaymentResponse } from '../shared/contract/answers';
 
 export type * from '../shared/contract/answers';
 
 /** What `myOrders` answers: the player's client orders and inventory. */
 export type MyOrders = MyOrdersResponse;
 
-/** The part of `wx` this helper uses; the real `wx` fits it. */
-export type MidasWx = Pick<WechatMinigame.Wx, 'login' | 'requestMidasPaymentGameItem' | 'requestMidasPayment'> & {
-  cloud: Pick<WxCloud, 'callFunction'>;
-};
+/** The signed fields both payment sheets take (from signPayment, passed on unchanged). */
+export interface MidasSignedFields {
+  /** The exact string signPayment signed: WeChat checks that very string. */
+  signData: string;
+  paySig: string;
+  signature: string;
+}
+
+/** What this helper passes to WeChat's payment sheets and login, and what it expects back. */
+interface WxCalls {
+  login(option: { success: (r: { code: string }) => void; fail: (e: { errMsg: string }) => void }): void;
+  requestMidasPaymentGameItem(option: MidasSignedFields & SheetCallbacks): void;
+  requestMidasPayment(
+    option: MidasSignedFields & SheetCallbacks & { mode: 'game'; env: 0 | 1; offerId: string; currencyType: 'CNY'; platform: 'android'; buyQuantity: number; zoneId: string; outTradeNo: string },
+  ): void;
+}
+
+interface SheetCallbacks {
+  success: (r: { errMsg: string }) => void;
+  fail: (r: { errCode: number; errMsg: string }) => void;
+}
+
+/**
+ * The part of `wx` this helper uses, described here so that the package needs no typings: the
+ * real `wx` of a mini-game fits it, whichever version of WeChat's typings describes it (their
+ * option types differ between versions, so the options are not spelt out here), and so does
+ * `createLocalWx`.
+ */
+export interface MidasWx {
+  login(option: never): unknown;
+  requestMidasPaymentGameItem(option: never): unknown;
+  requestMidasPayment(option: never): unknown;
+  cloud: { callFunction(option: { name: string; data?: object }): Promise<{ result?: unknown }> };
+}
 
 export interface MidasClientOptions {
   /** Names of the deployed functions, if you renamed them. */
-  functions?: Partial<Record<'login' | 'signPayment' | 'getBalance' | 'catalogue' | 'myOrders' | 'buyWithCoins', string>>;
+  functions?: Partial<Record<FunctionName, string>>;
   /** While a coin purchase is resolving: how often to ask again with the same key, and for how long (default 1 s, 10 s). */
   coinPollMs?: number;
   coinWaitMs?: number;
@@ -40,11 +72,21 @@ export interface MidasClientOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** A failure: of one of our functions (`code` is its error code) or of the payment sheet (`errCode`). */
+/**
+ * The codes of failures that happen in the game rather than in a function: the payment sheet
+ * (PAYMENT_CANCELLED, PAYMENT_FAILED), wx.login (WX_LOGIN_FAILED), the cloud call itself failing
+ * or not reaching the cloud (CLOUD_CALL_FAILED), an answer that is not a function's (BAD_RESPONSE).
+ */
+export type ClientSideErrorCode = 'PAYMENT_CANCELLED' | 'PAYMENT_FAILED' | 'WX_LOGIN_FAILED' | 'CLOUD_CALL_FAILED' | 'BAD_RESPONSE';
+
+/** Every code a MidasClientError can have: a function's error code or one of the game's side. */
+export type MidasClientErrorCode = ErrorCode | ClientSideErrorCode;
+
+/** Every failure of this helper: of one of our functions (`code` is its error code), of the cloud call, or of the payment sheet (`errCode`). */
 export class MidasClientError extends Error {
   override readonly name = 'MidasClientError';
   constructor(
-    readonly code: string,
+    readonly code: MidasClientErrorCode,
     message: string,
     readonly retryable: boolean,
     /** The errCode of wx.requestMidasPayment(GameItem), e.g. -2 (cancelled), -15014 (paySig). */
@@ -59,15 +101,8 @@ const CANCELLED = new Set([-2, 1, 7]);
 /** The sheet's "session_key expired": log in again and sign again. */
 const SESSION_KEY_EXPIRED = -15015;
 
-export interface Balance {
-  balance: number;
-  genBalance: number;
-  firstSave: number;
-  saveAmt: number;
-  saveSum: number;
-  costSum: number;
-  presentSum: number;
-}
+/** The player's coins (`getBalance`); `firstSave` is a number with Midas v1 and a boolean with 2.0. */
+export type Balance = BalanceResponse;
 
 /** A key for one coin purchase: the time and randomness, unique enough per player (the server scopes keys by player). */
 function newKey(): string {
@@ -75,11 +110,19 @@ function newKey(): string {
 }
 
 export function createMidasClient(wx: MidasWx, options: MidasClientOptions = {}) {
+  const calls = wx as unknown as WxCalls;
   const names = { login: 'login', signPayment: 'signPayment', getBalance: 'getBalance', catalogue: 'catalogue', myOrders: 'myOrders', buyWithCoins: 'buyWithCoins', ...options.functions };
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
   async function call<T>(name: string, data: object): Promise<T> {
-    const r = await wx.cloud.callFunction({ name, data });
+    let r: { result?: unknown };
+    try {
+      r = await wx.cloud.callFunction({ name, data });
+    } catch (e) {
+      // No answer from the cloud (network, an undeployed function, the local cloud not running).
+      const why = typeof e === 'object' && e !== null && 'errMsg' in e ? String((e as { errMsg: unknown }).errMsg) : e instanceof Error ? e.message : String(e);
+      throw new MidasClientError('CLOUD_CALL_FAILED', `${name} could not be called: ${why}`, true);
+    }
     const answer = r.result as FunctionResponse<T> | undefined;
     if (!answer || typeof answer !== 'object' || !('ok' in answer)) throw new MidasClientError('BAD_RESPONSE', `${name} answered nothing usable`, true);
     if (!answer.ok) {
@@ -92,7 +135,7 @@ export function createMidasClient(wx: MidasWx, options: MidasClientOptions = {})
   /** wx.login, then the login function: the server keeps the new session_key. */
   async function login(): Promise<void> {
     const code = await new Promise<string>((resolve, reject) =>
-      wx.login({ success: (r) => resolve(r.code), fail: (e) => reject(new MidasClientError('WX_LOGIN_FAILED', e.errMsg, true)) }),
+      calls.login({ success: (r) => resolve(r.code), fail: (e) => reject(new MidasClientError('WX_LOGIN_FAILED', e.errMsg, true)) }),
     );
     await call(names.login, { code });
   }
@@ -119,12 +162,12 @@ export function createMidasClient(wx: MidasWx, options: MidasClientOptions = {})
         success: (r: { errMsg: string }) => resolve({ errCode: 0, errMsg: r.errMsg }),
         fail: (r: { errCode: number; errMsg: string }) => resolve({ errCode: r.errCode, errMsg: r.errMsg }),
       };
-      // The typings call signData an object; WeChat checks the very string that was signed.
-      const signedFields = { signData: signed.signData as unknown as WechatMinigame.SignData1, paySig: signed.paySig, signature: signed.signature };
+      // WeChat checks the very string that was signed: signData is passed on as it came.
+      const signedFields: MidasSignedFields = { signData: signed.signData, paySig: signed.paySig, signature: signed.signature };
       if (method === 'requestMidasPaymentGameItem') {
-        wx.requestMidasPaymentGameItem({ ...signedFields, ...callbacks });
+        calls.requestMidasPaymentGameItem({ ...signedFields, ...callbacks });
       } else {
-        const option: WechatMinigame.RequestMidasPaymentOption = {
+        calls.requestMidasPayment({
           mode: 'game',
           env: signed.env,
           offerId: signed.offerId,
@@ -134,8 +177,8 @@ export function createMidasClient(wx: MidasWx, options: MidasClientOptions = {})
           zoneId: signed.zoneId,
           outTradeNo: signed.outTradeNo,
           ...callbacks,
-        };
-        wx.requestMidasPayment({ ...option, ...signedFields } as WechatMinigame.RequestMidasPaymentOption);
+          ...signedFields,
+        });
       }
     });
   }
@@ -195,6 +238,12 @@ export function createMidasClient(wx: MidasWx, options: MidasClientOptions = {})
   }
 
   return {
+    /**
+     * Calls any function of the contract with its request type and resolves with its answer type
+     * (e.g. `call('pay', { amt: 10, idempotencyKey })` → the order). Rejects with MidasClientError.
+     */
+    call: <N extends FunctionName>(name: N, request: Functions[N]['request']): Promise<Functions[N]['response']> =>
+      call<Functions[N]['response']>((options.functions as Partial<Record<string, string>> | undefined)?.[name] ?? name, request as object),
     login,
     getBalance,
     waitForCoins,

@@ -181,7 +181,7 @@ export const CLIENT_PACKAGE_DIR = path.join(path.dirname(FUNCTIONS_DIR), 'build'
 /**
  * The mini-game package: client/ (createMidasClient, createLocalWx) and shared/contract, as
  * CommonJS (index.js, for a plain JavaScript mini-game) and ESM (index.mjs), with declarations
- * type-checked against WeChat's types alone (no Node types, no server code).
+ * that need no typings at all (no Node types, no WeChat typings, no server code).
  */
 export async function buildClientPackage(): Promise<string> {
   const root = path.dirname(FUNCTIONS_DIR);
@@ -194,6 +194,8 @@ export async function buildClientPackage(): Promise<string> {
   const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'client', 'tsconfig.package.json')], { encoding: 'utf8' });
   if (tsc.status !== 0) throw new Error(`the mini-game package's declarations do not type-check on WeChat's types alone:\n${tsc.stdout}${tsc.stderr}`);
   writeFileSync(path.join(out, 'index.d.ts'), "export * from './types/client/index';\n");
+  // For ESM importers (moduleResolution node16/nodenext/bundler): the same declarations.
+  writeFileSync(path.join(out, 'index.d.mts'), "export * from './types/client/index.js';\n");
   const pkg = {
     name: 'midas-cloud-client',
     version: '0.1.0',
@@ -201,9 +203,15 @@ export async function buildClientPackage(): Promise<string> {
     main: 'index.js',
     module: 'index.mjs',
     types: 'index.d.ts',
+    exports: {
+      '.': {
+        import: { types: './index.d.mts', default: './index.mjs' },
+        require: { types: './index.d.ts', default: './index.js' },
+      },
+      './package.json': './package.json',
+    },
+    sideEffects: false,
     license: 'MIT',
-    peerDependencies: { 'minigame-api-typings': '>=3' },
-    peerDependenciesMeta: { 'minigame-api-typings': { optional: true } },
   };
   writeFileSync(path.join(out, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
   return out;

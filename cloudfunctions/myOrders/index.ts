@@ -5,7 +5,7 @@
 import { defineFunction } from '../../shared/edge/function';
 import { MidasCloudError } from '../../shared/edge/errors';
 import { requestFields } from '../../shared/edge/request';
-import { ordersAndInventory } from '../../shared/delivery/fulfilment';
+import { MY_ORDERS_FIELDS, ordersAndInventory } from '../../shared/delivery/fulfilment';
 import { loadOrdersViewConfig } from '../../shared/delivery/settings';
 import type { Order } from '../../shared/ledger/order-store';
 import { coinOrderView } from '../../shared/purchases/coin-purchase';
@@ -15,7 +15,7 @@ export const { main, manifest, readSettings, settingsProblems } = defineFunction
   settings: loadOrdersViewConfig,
   run: async (event, { cloud, caller, settings }) => {
     const f = requestFields(event);
-    for (const k of Object.keys(f)) if (k !== 'outTradeNo') throw new MidasCloudError('VALIDATION_FAILED', `${k} is not a field of this request`, { field: k });
+    for (const k of Object.keys(f)) if (!(MY_ORDERS_FIELDS as readonly string[]).includes(k)) throw new MidasCloudError('VALIDATION_FAILED', `${k} is not a field of this request`, { field: k });
     if (f.outTradeNo !== undefined && (typeof f.outTradeNo !== 'string' || !/^[0-9A-Za-z_\-|*@]{1,32}$/.test(f.outTradeNo))) {
       throw new MidasCloudError('VALIDATION_FAILED', 'outTradeNo must be the outTradeNo signPayment gave', { field: 'outTradeNo' });
     }

@@ -13,7 +13,7 @@
  * A game with its own inventory passes its own {@link Fulfilment}; the rules it must keep are on
  * the interface.
  */
-import type { MyOrdersResponse } from '../contract/answers';
+import type { DeliveryReconcileResponse, MyOrdersResponse } from '../contract/answers';
 import { inCollection, isMissingCollection } from '../edge/collections';
 import { MidasCloudError, isMidasCloudError } from '../edge/errors';
 import type { WxCloud } from '../edge/wx-server-sdk';
@@ -493,12 +493,7 @@ async function handleRefund(deps: DeliveryDeps, p: Record<string, unknown>, env:
   return SUCCESS;
 }
 
-export interface DeliveryReconcileReport {
-  examined: number;
-  delivered: string[];
-  expired: string[];
-  waiting: string[];
-}
+export type DeliveryReconcileReport = DeliveryReconcileResponse;
 
 /**
  * Lost pushes: client orders still PENDING (or PAID, after a crash) that are old enough are
@@ -542,6 +537,9 @@ export async function reconcileDeliveries(deps: DeliveryDeps, limit = 50): Promi
   }
   return report;
 }
+
+/** The fields of a `myOrders` request. */
+export const MY_ORDERS_FIELDS = ['outTradeNo'] as const;
 
 /**
  * A player's client orders, coin purchases and inventory, for the game (`myOrders`). `coinOrders`

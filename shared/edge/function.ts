@@ -13,6 +13,8 @@ import { isMidasCloudError, toClientError, type ClientError } from './errors';
 import { settingsProblems, type Env, type SettingProblem } from './settings';
 import type { WxCloud } from './wx-server-sdk';
 
+import type { FunctionName, Functions } from '../contract/answers';
+
 export type { FunctionResponse } from '../contract/answers';
 
 /** What a runner gets besides the event: the SDK, the caller (from the platform), a log. */
@@ -87,9 +89,12 @@ export interface FunctionContext<S> extends EdgeContext {
   settings: S;
 }
 
+/** What a function's `run` resolves with: for the functions of the contract, their answer's type. */
+export type AnswerOf<N extends string> = N extends FunctionName ? Functions[N]['response'] : unknown;
+
 /** The wiring of one function, declared in its own `cloudfunctions/<name>/index.ts`. */
-export interface FunctionDefinition<S> {
-  name: string;
+export interface FunctionDefinition<S, N extends string = string> {
+  name: N;
   /** Who may call it (`trustedOnly`, `notPlayers` from edge/caller); anyone when left out. */
   callers?: CallerPolicy<S>;
   /** Reads and checks its settings from the environment (once per instance; an error names the variable). */
@@ -101,7 +106,8 @@ export interface FunctionDefinition<S> {
   timeoutSeconds?: number;
   /** Answer what `run` returns as is (not `{ok, data}`), and failures as `onError` says. */
   raw?: RawReply;
-  run: (event: unknown, ctx: FunctionContext<S>) => Promise<unknown>;
+  /** The function's work; for a function of the contract (shared/contract), it resolves with that function's answer type. */
+  run: (event: unknown, ctx: FunctionContext<S>) => Promise<AnswerOf<N>>;
 }
 
 /**
@@ -109,7 +115,7 @@ export interface FunctionDefinition<S> {
  * instance (a settings error is answered, naming the variable, at every call until it is fixed),
  * then the caller check, then the function's own work.
  */
-export function runnerOf<S>(def: FunctionDefinition<S>, env: Env = process.env): Runner {
+export function runnerOf<S, N extends string>(def: FunctionDefinition<S, N>, env: Env = process.env): Runner {
   let settings: { value: S } | undefined;
   return async (event, ctx) => {
     settings ??= { value: def.settings(env) };
@@ -120,7 +126,7 @@ export function runnerOf<S>(def: FunctionDefinition<S>, env: Env = process.env):
 }
 
 /** The config.json of a definition. */
-export function manifestOf(def: FunctionDefinition<unknown>): FunctionManifest {
+export function manifestOf<N extends string>(def: FunctionDefinition<unknown, N>): FunctionManifest {
   const timeoutSeconds = def.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 300) throw new Error(`${def.name}: timeoutSeconds must be a whole number from 1 to 300`);
   return { openapi: def.openapi ?? [], ...(def.triggers && { triggers: def.triggers }), timeoutSeconds };
@@ -140,7 +146,7 @@ export function configJson(m: FunctionManifest): { permissions: { openapi: strin
  * @example
  * export const { main, manifest, readSettings } = defineFunction({ name: 'pay', settings: loadConfig, openapi: ['midas.pay', 'midas.paySandbox'], run });
  */
-export function defineFunction<S>(def: FunctionDefinition<S>): {
+export function defineFunction<S, N extends string>(def: FunctionDefinition<S, N>): {
   main: (event: unknown) => Promise<unknown>;
   manifest: FunctionManifest;
   readSettings: (env: Env) => S;
@@ -152,7 +158,7 @@ export function defineFunction<S>(def: FunctionDefinition<S>): {
   cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV });
   return {
     main: createMain(def.name, cloud, runnerOf(def), undefined, def.raw),
-    manifest: manifestOf(def as FunctionDefinition<unknown>),
+    manifest: manifestOf(def as FunctionDefinition<unknown, N>),
     readSettings: def.settings,
     settingsProblems: (env) => settingsProblems(() => def.settings(env)),
   };

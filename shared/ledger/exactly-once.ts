@@ -17,6 +17,7 @@
  * - The same idempotency key from the same player maps to the same order, so a repeat (or a
  *   concurrent duplicate) returns the first outcome; another player's key is another order.
  */
+import type { OrderView } from '../contract/answers';
 import { createHash } from 'crypto';
 import { MidasCloudError, fromCloudCallError, isMidasCloudError, type ErrorCode } from '../edge/errors';
 import { randomBase64url } from '../edge/random';
@@ -59,25 +60,8 @@ export interface PurchaseSettler {
   settle(s: Session, order: Order): Promise<Order>;
 }
 
-/** What a client learns about an order. Grant an item only when `state` is `COMPLETED`. */
-export interface OrderView {
-  orderId: string;
-  billNo: string;
-  kind: 'pay' | 'present' | 'refund';
-  state: OrderState;
-  /** True while the outcome is not known yet: call again with the same idempotency key later. */
-  resolving: boolean;
-  amount: number;
-  item?: string;
-  reason?: string;
-  balance?: number;
-  usedGenAmt?: number;
-  /** 2.0 refund: the bill number of the pay it refunds. */
-  refundOf?: string;
-  /** 2.0 pay: coins refunded or being refunded. */
-  refunded?: number;
-  createdAt: number;
-}
+/** What a client learns about an order (the contract's type). Grant an item only when `state` is `COMPLETED`. */
+export type { OrderView };
 
 export function viewOf(o: Order): OrderView {
   const v: OrderView = {

@@ -18,14 +18,17 @@
  * - CANCELLING: a cancel is written and in flight. CANCELLED: coins given back.
  * - EXPIRED: never confirmed within the bill's validity; needs an operator (see README).
  */
-import type { GrantState } from '../contract/answers';
+import type { GrantState, OrderState as ContractOrderState } from '../contract/answers';
 import { inCollection, isMissingCollection } from '../edge/collections';
 import { MidasCloudError } from '../edge/errors';
 import type { MidasEnv } from '../midas-v1/operation-table';
 import type { WxCloud, WxDatabase } from '../edge/wx-server-sdk';
 
-export const ORDER_STATES = ['PENDING', 'UNKNOWN', 'COMPLETED', 'FAILED', 'CANCELLING', 'CANCELLED', 'EXPIRED'] as const;
-export type OrderState = (typeof ORDER_STATES)[number];
+export type OrderState = ContractOrderState;
+export const ORDER_STATES = ['PENDING', 'UNKNOWN', 'COMPLETED', 'FAILED', 'CANCELLING', 'CANCELLED', 'EXPIRED'] as const satisfies readonly OrderState[];
+/** Every state of the contract is in the list (a compile error otherwise). */
+const everyState: Exclude<OrderState, (typeof ORDER_STATES)[number]> extends never ? true : never = true;
+void everyState;
 
 /** States in which nothing more will happen by itself. COMPLETED can still be cancelled on request. */
 export const FINAL_STATES: ReadonlySet<OrderState> = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'EXPIRED']);

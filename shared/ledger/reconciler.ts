@@ -14,25 +14,17 @@
  * - An order is taken only when its lease ran out more than MIDAS_MAX_CLOCK_SKEW_MS ago by this
  *   instance's clock, so a pay whose first invocation may still be running is never refunded.
  */
+import type { ReconcileRequest, ReconcileResponse as ReconcileReport } from '../contract/answers';
 import { MidasCloudError, isMidasCloudError } from '../edge/errors';
 import { requestFields } from '../edge/request';
 import { BILL_NO_PATTERN } from '../midas-v1/api-limits';
 import { belongsTo, claim, driveCancel, drivePayment, finishExpired, leaseLapsed, settledPurchase, startRefund, startSession, type PaymentDeps, type Session } from './exactly-once';
 import { FINAL_STATES, withinSendDeadline, type Order, type OrderState } from './order-store';
 
-export interface ReconcileRequest {
-  /** Resolve just these orders (any age); otherwise every open order old enough. */
-  orderIds?: string[];
-}
+export type { ReconcileRequest, ReconcileResponse as ReconcileReport } from '../contract/answers';
 
-export interface ReconcileReport {
-  examined: number;
-  resolved: { orderId: string; from: OrderState; to: OrderState }[];
-  /** Orders left for a later run: held by a live invocation, of the other environment, or out of time. */
-  skipped: { orderId: string; why: 'busy' | 'other_api' | 'other_env' | 'other_offer' | 'other_app' | 'out_of_time' | 'not_open' | 'not_found' | 'ledger_unavailable' }[];
-  /** Coin purchases whose grant was brought in line with their pay: granted, taken back or flagged. */
-  granted: { orderId: string; grant: string }[];
-}
+/** The fields of a `reconcile` request (besides the timer's own keys, which are ignored). */
+export const RECONCILE_FIELDS = ['orderIds'] as const;
 
 const MAX_PER_RUN = 100;
 /** Keys of a timer trigger's event (the platform's: `{Type: 'timer', TriggerName, Time, Message}`), which carry nothing for us. */
@@ -42,7 +34,7 @@ export function parseReconcileEvent(event: unknown): ReconcileRequest {
   const out: ReconcileRequest = {};
   for (const [k, v] of Object.entries(requestFields(event))) {
     if (TIMER_KEYS.has(k)) continue;
-    if (k !== 'orderIds') throw new MidasCloudError('VALIDATION_FAILED', `${k} is not a field of this request`, { field: k });
+    if (!(RECONCILE_FIELDS as readonly string[]).includes(k)) throw new MidasCloudError('VALIDATION_FAILED', `${k} is not a field of this request`, { field: k });
     if (!Array.isArray(v) || v.length === 0 || v.length > MAX_PER_RUN || !v.every((x) => typeof x === 'string' && BILL_NO_PATTERN.test(x))) {
       throw new MidasCloudError('VALIDATION_FAILED', `orderIds must be 1 to ${MAX_PER_RUN} order ids`, { field: 'orderIds' });
     }

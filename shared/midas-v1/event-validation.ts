@@ -126,13 +126,16 @@ export function validateEvent(op: OperationName, event: unknown): Record<string,
   return out;
 }
 
+/** The fields of a 2.0 `cancelPay` request. */
+export const REFUND_FIELDS = ['billNo', 'amount', 'idempotencyKey'] as const;
+
 /**
  * A 2.0 `cancelPay`: the pay's `billNo`, and optionally `amount` (a partial refund, which then
  * needs its own `idempotencyKey` so that a repeat is the same refund).
  */
 export function validateRefundEvent(event: unknown): { billNo: string; amount?: number; idempotencyKey?: string } {
   const record = requestFields(event);
-  const rules: Record<string, FieldRule> = { billNo: RULES.bill_no!, amount: coins(), [IDEMPOTENCY_KEY_FIELD]: IDEMPOTENCY_KEY_RULE };
+  const rules: Record<(typeof REFUND_FIELDS)[number], FieldRule> = { billNo: RULES.bill_no!, amount: coins(), [IDEMPOTENCY_KEY_FIELD]: IDEMPOTENCY_KEY_RULE };
   for (const key of Object.keys(record)) {
     // Own keys only: `constructor`, `toString`, `__proto__`… are members of every object, not fields.
     if (!Object.hasOwn(rules, key)) throw new MidasCloudError('VALIDATION_FAILED', `${key} is not a field of this request`, { field: key });

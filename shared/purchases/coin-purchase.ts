@@ -35,7 +35,8 @@ export interface BuyWithCoinsRequest {
   zoneId?: string;
 }
 
-const FIELDS = ['productId', 'quantity', IDEMPOTENCY_KEY_FIELD, 'zoneId'] as const;
+/** The fields of a `buyWithCoins` request. */
+export const BUY_WITH_COINS_FIELDS = ['productId', 'quantity', IDEMPOTENCY_KEY_FIELD, 'zoneId'] as const;
 const IDENTITY_KEYS = new Set(['openid', 'openId', 'OPENID', 'appid', 'appId', 'APPID', 'userIp', 'clientIp']);
 const bad = (field: string, message: string) => new MidasCloudError('VALIDATION_FAILED', message, { field });
 
@@ -43,7 +44,7 @@ const bad = (field: string, message: string) => new MidasCloudError('VALIDATION_
 export function validateBuyEvent(event: unknown): BuyWithCoinsRequest {
   const f = requestFields(event);
   for (const key of Object.keys(f)) {
-    if ((FIELDS as readonly string[]).includes(key)) continue;
+    if ((BUY_WITH_COINS_FIELDS as readonly string[]).includes(key)) continue;
     if (key === 'price' || key === 'amt' || key === 'amount' || key === 'coinPrice') throw bad(key, `${key} is not accepted: prices come from the server's catalogue`);
     if (IDENTITY_KEYS.has(key)) throw bad(key, `${key} is not accepted: the player and app come from the platform context, never from the request`);
     throw bad(key, `${key} is not a field of this request`);

@@ -23,6 +23,9 @@ export interface V2Deps {
   catalogue?: Catalogue;
 }
 
+/** The fields of a `login` request. */
+export const LOGIN_FIELDS = ['code'] as const;
+
 /** jscode2session errcodes that mean the code itself is no good. */
 const BAD_CODE = new Set([40029, 40163, 40226]);
 
@@ -31,7 +34,7 @@ const BAD_CODE = new Set([40029, 40163, 40226]);
  * The answer says only that the player is logged in.
  */
 export async function login(event: unknown, deps: V2Deps): Promise<{ loggedIn: true }> {
-  const { code } = fieldsOf(event, ['code']);
+  const { code } = fieldsOf(event, LOGIN_FIELDS);
   if (code === undefined) throw bad('code', 'code is required (from wx.login)');
   if (typeof code !== 'string' || !/^[0-9A-Za-z_-]{8,128}$/.test(code)) throw bad('code', 'code must be the code wx.login gave');
   const openid = deps.caller.openid;

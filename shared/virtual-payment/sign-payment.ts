@@ -16,6 +16,9 @@ import { clientPaySig, userSignature } from './signing';
 
 export type { SignPaymentRequest, SignPaymentResponse } from '../contract/answers';
 
+/** The fields of a `signPayment` request. */
+export const SIGN_PAYMENT_FIELDS = ['kind', 'productId', 'quantity', 'zoneId', 'attach'] as const;
+
 /** outTradeNo: ≤ 32 characters, not starting with `_` (the platform's own ones do). */
 export function newOutTradeNo(): string {
   return `mt${randomBase64url(15)}`;
@@ -28,7 +31,7 @@ export function newOutTradeNo(): string {
  * await signPayment({ kind: 'item', productId: 'sword_basic', quantity: 1 }, deps)
  */
 export async function signPayment(event: unknown, deps: V2Deps): Promise<SignPaymentResponse> {
-  const f = fieldsOf(event, ['kind', 'productId', 'quantity', 'zoneId', 'attach']);
+  const f = fieldsOf(event, SIGN_PAYMENT_FIELDS);
   if (f.kind !== 'item' && f.kind !== 'coins') throw bad('kind', 'kind must be "item" or "coins"');
   const cat = deps.catalogue ?? catalogue();
   const quantity = f.quantity ?? (f.kind === 'item' ? 1 : undefined);

@@ -2,26 +2,14 @@
  * `getBalance` over 2.0 (`/wxa/game/getbalance`): the answer uses the v1 names where the meaning
  * is the same (SPEC §5's renames), so a game reads one shape whichever generation it is on.
  */
+import type { BalanceResponse } from '../contract/answers';
 import type { Caller } from '../edge/caller';
 import { playerValues } from '../midas-v1/call-params';
 import { validateEvent } from '../midas-v1/event-validation';
 import { sendAs, type V2Deps } from './coin-api';
 
-export interface V2Balance {
-  balance: number;
-  /** present_balance: gifted coins in the balance. */
-  genBalance: number;
-  /** sum_save: coins ever bought. */
-  saveAmt: number;
-  /** sum_balance: coins ever received (bought and gifted). */
-  saveSum: number;
-  /** sum_cost: coins ever spent. */
-  costSum: number;
-  /** sum_present: coins ever gifted. */
-  presentSum: number;
-  /** first_save, a boolean in 2.0 (v1 answers a number). */
-  firstSave: boolean;
-}
+/** The contract's balance as 2.0 answers it: v1's names where the meaning is the same; `firstSave` a boolean. */
+export type V2Balance = BalanceResponse & { firstSave: boolean };
 
 export async function getBalanceV2(event: unknown, deps: V2Deps & { caller: Caller }): Promise<V2Balance> {
   const fields = validateEvent('getBalance', event);

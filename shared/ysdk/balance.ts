@@ -5,6 +5,7 @@
  * The player's tokens come from the app (YSDK login with QQ or WeChat), so every one is
  * validated, and the openkey never appears in a log line, an error or an answer.
  */
+import type { YsdkBalanceResponse, YsdkSubscription } from '../contract/answers';
 import { MidasCloudError, type ErrorCode } from '../edge/errors';
 import { requestFields } from '../edge/request';
 import { httpGet, type HttpGet } from '../edge/http';
@@ -101,7 +102,9 @@ const RULES: Record<string, { pattern: RegExp; expect: string }> = {
   userIp: { pattern: IP_PATTERN, expect: 'an IP address' },
 };
 
-const PLAYER_FIELDS = new Set(['login', 'openid', 'openkey', 'pf', 'pfkey', 'zoneId', 'userIp', 'accountType']);
+/** The fields of a `ysdkBalance` request: the login's tokens, and `afterTopUp`. */
+export const YSDK_BALANCE_FIELDS = ['login', 'openid', 'openkey', 'pf', 'pfkey', 'zoneId', 'userIp', 'accountType', 'afterTopUp'] as const;
+const PLAYER_FIELDS = new Set<string>(YSDK_BALANCE_FIELDS.filter((f) => f !== 'afterTopUp'));
 
 function invalid(field: string, message: string): MidasCloudError {
   return new MidasCloudError('VALIDATION_FAILED', message, { field });
@@ -129,29 +132,10 @@ export function validateYsdkPlayer(input: Record<string, unknown>): YsdkPlayer {
   return { ...(out as unknown as Omit<YsdkPlayer, 'login' | 'accountType'>), login, ...(accountType !== undefined && { accountType }) };
 }
 
-export interface YsdkSubscription {
-  innerproductid: string;
-  begintime: string;
-  endtime: string;
-  paychan: string;
-  paysubchan: number;
-  autopaychan: string;
-  autopaysubchan: number;
-  grandtotal_opendays: number;
-  grandtotal_presentdays: number;
-  first_buy_time: string;
-  extend: string;
-}
+export type { YsdkSubscription };
 
-export interface YsdkBalance {
-  balance: number;
-  genBalance: number;
-  /** 1: qualifies for a first top-up, 0: does not. */
-  firstSave: number;
-  saveAmt: number;
-  /** Monthly cards and subscriptions; empty without any. */
-  tssList: YsdkSubscription[];
-}
+/** One look at the balance (the contract's answer without the polling fields). */
+export type YsdkBalance = Omit<YsdkBalanceResponse, 'arrived' | 'progress'>;
 
 /** `ret` codes of the seed: 1001 bad parameters, 1018 login check failed. */
 const RET_CODES: Record<number, { code: ErrorCode; message: string }> = {
