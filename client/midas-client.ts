@@ -64,7 +64,7 @@ export interface MidasClientOptions {
   /** After an item is paid: how often to ask whether it was delivered, and for how long (default 1 s, 10 s). */
   deliveryPollMs?: number;
   deliveryWaitMs?: number;
-  /** After a coin top-up: how often to look at the balance, and for how long (SPEC §3: 15 s, 2 min). */
+  /** After a coin top-up: how often to look at the balance, and for how long (default 15 s, for up to 2 minutes: coins can arrive late). */
   pollIntervalMs?: number;
   pollMaxMs?: number;
   /** Called at each look at the balance while waiting for coins. */
@@ -203,7 +203,7 @@ export function createMidasClient(wx: MidasWx, options: MidasClientOptions = {})
     return callLoggedIn<Balance>(names.getBalance, zoneId ? { zoneId } : {});
   }
 
-  /** SPEC §3: coins can arrive late; look every 15 s for up to 2 minutes until save_amt has grown. */
+  /** Coins can arrive late after a top-up: look every 15 s for up to 2 minutes until save_amt has grown. */
   async function waitForCoins(saveAmtBefore: number, zoneId?: string): Promise<{ arrived: boolean; balance: Balance }> {
     const interval = options.pollIntervalMs ?? 15_000;
     const max = options.pollMaxMs ?? 120_000;

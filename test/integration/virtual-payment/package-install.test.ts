@@ -157,22 +157,26 @@ function snippets(file: string, lang: 'js' | 'ts'): string[] {
   return [...text.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!).filter((code) => code.includes('midas-cloud-client'));
 }
 
-const PAGES = ['docs/mini-game-package.md'];
+const PAGES = ['docs/mini-game-package.md', 'docs/spending-coins.md'];
+const TS_PAGES = ['docs/mini-game-package.md'];
 
 test.each(PAGES)('the JavaScript snippets of %s run as copied, as a mini-game (wx from the local cloud) or in Node', async (page) => {
   const list = snippets(page, 'js');
   expect(list.length).toBeGreaterThan(0);
   for (const [i, code] of list.entries()) {
-    // A mini-game's `wx`, reaching the local cloud; the page's local-cloud address is this test's.
-    const prelude = `globalThis.wx = require('midas-cloud-client').createLocalWx({ url: ${JSON.stringify(cloud().url)}, openid: ${JSON.stringify(newOpenid())} });\n`;
+    // A mini-game's `wx`, reaching the local cloud, for a player with 100 coins; the page's
+    // local-cloud address is this test's.
+    const openid = newOpenid();
+    cloud().wxa.topUp('sandbox', openid, 100);
+    const prelude = `globalThis.wx = require('midas-cloud-client').createLocalWx({ url: ${JSON.stringify(cloud().url)}, openid: ${JSON.stringify(openid)} });\n`;
     const file = `snippet-${path.basename(page, '.md')}-${i}.cjs`;
     writeFileSync(path.join(project, file), prelude + code.replaceAll('http://127.0.0.1:8787', cloud().url));
     const r = await node(file);
-    expect({ snippet: i, out: r.out, status: r.status }).toEqual({ snippet: i, out: expect.not.stringMatching(/Error|error/), status: 0 });
+    expect({ snippet: i, out: r.out, status: r.status }).toEqual({ snippet: i, out: expect.not.stringMatching(/Error|error|not bought|cancelled/), status: 0 });
   }
 });
 
-test.each(PAGES)('the TypeScript snippets of %s compile in a mini-game project', (page) => {
+test.each(TS_PAGES)('the TypeScript snippets of %s compile in a mini-game project', (page) => {
   const list = snippets(page, 'ts');
   expect(list.length).toBeGreaterThan(0);
   const dir = path.join(project, 'minigame');

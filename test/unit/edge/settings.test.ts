@@ -1,9 +1,9 @@
 import { loadDeliveryConfig } from '../../../shared/delivery/settings';
 import { readFileSync } from 'fs';
 import path from 'path';
-import { CONFIG_VARIABLES, loadConfig } from '../../../shared/midas-v1/settings';
-import { V2_CONFIG_VARIABLES } from '../../../shared/virtual-payment/settings';
-import { YSDK_CONFIG_VARIABLES } from '../../../shared/ysdk/balance';
+import { loadConfig } from '../../../shared/midas-v1/settings';
+import { parseEnv } from 'util';
+import { SETTINGS } from '../../../scripts/settings';
 import { isMidasCloudError } from '../../../shared/edge/errors';
 
 const BASE = { MIDAS_OFFER_ID: '1450012345', MIDAS_SANDBOX_SECRET: 'sandboxSecret123' };
@@ -66,11 +66,23 @@ describe('loadConfig', () => {
   });
 });
 
-describe('the README', () => {
-  const readme = readFileSync(path.join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+describe('the configuration reference and .env.example', () => {
+  const root = path.join(__dirname, '..', '..', '..');
+  const page = readFileSync(path.join(root, 'docs', 'configuration.md'), 'utf8');
+  const example = readFileSync(path.join(root, '.env.example'), 'utf8');
+  const DEPLOY = ['TCB_ENV_ID', 'TENCENTCLOUD_SECRETID', 'TENCENTCLOUD_SECRETKEY', 'TENCENTCLOUD_SESSIONTOKEN', 'TENCENTCLOUD_REGION'];
 
-  test.each(Object.keys({ ...CONFIG_VARIABLES, ...V2_CONFIG_VARIABLES, ...YSDK_CONFIG_VARIABLES }))('documents %s', (variable) => {
-    expect(readme).toContain(`\`${variable}\``);
+  test.each([...Object.keys(SETTINGS), ...DEPLOY])('document %s', (variable) => {
+    expect(page).toContain(`\`${variable}\``);
+    expect(example).toMatch(new RegExp(`^(# )?${variable}=`, 'm'));
+  });
+
+  test('.env.example reads as an env file, and its values are only the safe defaults', () => {
+    const values = parseEnv(example) as Record<string, string>;
+    for (const [k, v] of Object.entries(values)) {
+      expect(k in SETTINGS || DEPLOY.includes(k)).toBe(true);
+      if (v !== '') expect({ [k]: v }).toEqual({ [k]: k.endsWith('_ENV') ? 'sandbox' : 'v1' });
+    }
   });
 });
 
