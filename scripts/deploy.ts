@@ -16,11 +16,10 @@
  */
 import { existsSync, readFileSync } from 'fs';
 import path from 'path';
-import { parseEnv } from 'util';
 import { FUNCTIONS_DIR, readDefinition, type FunctionEntry } from './build-lib';
 import { FUNCTION_TABLE, ROOT } from '../test/emulator/paths';
-import { isSecret, SETTINGS } from './settings';
-import { describeProblems, precheck } from './deploy/precheck';
+import { DEPLOY_SETTINGS, isSecret, readEnvFile, SETTINGS } from './settings';
+import { describeProblems, pairProblems, precheck } from './deploy/precheck';
 import { makePlan, type Plan } from './deploy/plan';
 import { apply, DeployFailed, drift, findEnvironment, readLive, type LiveState } from './deploy/apply';
 import { ApiCallError, TencentCloud } from './deploy/tencent-cloud';
@@ -65,12 +64,12 @@ function readValues(envFile: string): Record<string, string> {
   let file: Record<string, string> = {};
   if (existsSync(envFile)) {
     try {
-      file = parseEnv(readFileSync(envFile, 'utf8')) as Record<string, string>;
+      file = readEnvFile(envFile);
     } catch (e) {
-      throw new UsageError(`${envFile} could not be read: ${(e as Error).message}`);
+      throw new UsageError((e as Error).message);
     }
   }
-  const names = [...Object.keys(SETTINGS), 'TCB_ENV_ID', 'TENCENTCLOUD_SECRETID', 'TENCENTCLOUD_SECRETKEY', 'TENCENTCLOUD_SESSIONTOKEN', 'TENCENTCLOUD_REGION'];
+  const names = [...Object.keys(SETTINGS), ...DEPLOY_SETTINGS];
   const values: Record<string, string> = {};
   for (const n of names) {
     const v = process.env[n] || file[n];
@@ -140,7 +139,8 @@ async function main(): Promise<number> {
 
   // Everything that must be right before anything is uploaded, listed at once.
   const definitions = await Promise.all(Object.keys(table).map((name) => readDefinition(path.join(FUNCTIONS_DIR, name))));
-  const problems = describeProblems(precheck(definitions, values), Object.keys(table));
+  const limits = definitions.map((d) => ({ name: d.name, timeoutSeconds: d.manifest.timeoutSeconds, variables: d.variables }));
+  const problems = describeProblems([...precheck(definitions, values), ...pairProblems(limits, values)], Object.keys(table));
   const envId = values.TCB_ENV_ID;
   if (envId !== undefined && !/^[a-z0-9][a-z0-9-]{2,63}$/.test(envId)) problems.push(`TCB_ENV_ID must be a cloud environment id such as prod-1a2b3c`);
   if (args.mode !== 'dry-run') {

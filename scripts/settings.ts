@@ -28,17 +28,39 @@ export interface OperatorSettings {
   unknown: string[];
 }
 
-/** The settings from `env` and `<root>/.env`; a malformed .env is an error naming the file. */
+/** Names the deploy reads besides the functions' settings. */
+export const DEPLOY_SETTINGS = ['TCB_ENV_ID', 'TENCENTCLOUD_SECRETID', 'TENCENTCLOUD_SECRETKEY', 'TENCENTCLOUD_SESSIONTOKEN', 'TENCENTCLOUD_REGION'] as const;
+
+/**
+ * Reads an env file strictly: every line is empty, a `#` comment or `NAME=value` (Node's own
+ * reader skips anything else without a word, so a mistyped line would silently not apply). Every
+ * bad line is named at once, with its number; a known setting written in other case
+ * (`midas_env`) is named with its right spelling. Values are then read as Node reads them (quotes).
+ */
+export function readEnvFile(file: string): Record<string, string> {
+  const text = readFileSync(file, 'utf8');
+  const known = new Map([...Object.keys(SETTINGS), ...DEPLOY_SETTINGS, 'PORT', 'LOCAL_PLAYER_OPENID', 'LOCAL_CLOUD_DIR'].map((n) => [n.toLowerCase(), n]));
+  const problems: string[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line);
+    // Never the line itself: it may hold a secret.
+    if (!m) {
+      problems.push(`line ${i + 1} ${line.startsWith('=') ? 'has no name before =' : line.includes('=') ? 'has a name that is not letters, digits and _' : 'is not NAME=value'}`);
+      return;
+    }
+    const right = known.get(m[1]!.toLowerCase());
+    if (right !== undefined && right !== m[1]) problems.push(`line ${i + 1}: ${m[1]} must be written ${right} (names are case-sensitive)`);
+  });
+  if (problems.length) throw new Error(`${file} has lines that are not settings:\n  ${problems.join('\n  ')}`);
+  return parseEnv(text) as Record<string, string>;
+}
+
+/** The settings from `env` and `<root>/.env`; a malformed .env is an error naming the file and its bad lines. */
 export function operatorSettings(root: string, env: NodeJS.ProcessEnv = process.env): OperatorSettings {
   const file = path.join(root, '.env');
-  let dotenv: Record<string, string> = {};
-  if (existsSync(file)) {
-    try {
-      dotenv = parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
-    } catch (e) {
-      throw new Error(`${file} could not be read: ${(e as Error).message}`);
-    }
-  }
+  const dotenv: Record<string, string> = existsSync(file) ? readEnvFile(file) : {};
   const values: Record<string, string> = {};
   const sources: Record<string, Source> = {};
   for (const name of Object.keys(SETTINGS)) {

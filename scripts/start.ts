@@ -4,10 +4,14 @@
  * Settings come from the environment or `.env` (`MIDAS_ENV=production npm start`). Runs until
  * stopped (Ctrl-C).
  */
+import { readFileSync } from 'fs';
 import path from 'path';
+import type { FunctionEntry } from './build-lib';
+import { pairProblems } from './deploy/precheck';
+import { DataFolderInUse } from '../test/emulator/data-folder';
 import { LocalCloud } from '../test/emulator/local-cloud';
 import { formatLogLine } from '../test/emulator/log-hub';
-import { ROOT } from '../test/emulator/paths';
+import { FUNCTION_TABLE, ROOT } from '../test/emulator/paths';
 import { checkSettings, describeSettings, operatorSettings } from './settings';
 
 /** A mistake of the person starting it: one sentence, no stack. */
@@ -38,7 +42,13 @@ async function main(): Promise<void> {
   }
   if (given.unknown.length) console.log(`(.env sets ${given.unknown.join(', ')}, which no function reads: a typo?)`);
 
-  const cloud = await LocalCloud.start({ port: listenOn, dataDir: DATA_DIR, functionEnv: given.values, timers: true });
+  let cloud: LocalCloud;
+  try {
+    cloud = await LocalCloud.start({ port: listenOn, dataDir: DATA_DIR, functionEnv: given.values, timers: true });
+  } catch (e) {
+    if (e instanceof DataFolderInUse) throw new StartError(e.message);
+    throw e;
+  }
   try {
     checkSettings(cloud.functionEnv);
   } catch (e) {
@@ -46,14 +56,17 @@ async function main(): Promise<void> {
     // The very message a deployed function answers with (CONFIG_INVALID, naming the variable).
     throw new StartError(`bad setting: ${(e as Error).message}`);
   }
+  // Settings valid one by one that cannot work with a function's timeout (the deploy checks the same).
+  const table = JSON.parse(readFileSync(FUNCTION_TABLE, 'utf8')) as Record<string, FunctionEntry>;
+  const clash = pairProblems(Object.entries(table).map(([name, f]) => ({ name, timeoutSeconds: f.timeoutSeconds, variables: f.variables })), cloud.functionEnv);
+  if (clash.length) {
+    await cloud.close();
+    throw new StartError(`bad setting: ${clash.map((p) => `${p.variable} ${p.problem} (${p.functions.join(', ')})`).join('; ')}`);
+  }
   const env = cloud.functionEnv.MIDAS_ENV as 'sandbox' | 'production';
   const generation = cloud.midasApi;
-  const seeded = cloud.balanceOf(PLAYER, env) === 0;
-  if (seeded) {
-    if (generation === 'v2') cloud.wxa.topUp(env, PLAYER, SEED_COINS);
-    else cloud.backend.topUp({ env, openid: PLAYER }, SEED_COINS);
-  }
-  cloud.knownPlayers.add(PLAYER);
+  // Once per data folder (and generation and environment): a restart never gives the coins again.
+  const seeded = cloud.seedOnce(PLAYER, SEED_COINS, env);
   const url = cloud.url;
   const curl = (name: string, data: object, player: object = { openid: PLAYER }) =>
     `curl -s ${url}/callFunction -H 'content-type: application/json' -d '${JSON.stringify({ name, data, player })}'`;
@@ -66,7 +79,7 @@ async function main(): Promise<void> {
 
 Cloud env "${cloud.envId}", Midas ${env}, ${generation === 'v2' ? 'Virtual Payment 2.0 (/wxa/game/*)' : 'Midas v1 (cloud calls)'}, offer ${cloud.app.offerId}, appid ${cloud.app.appid}.
 ${seeded ? `Seeded ${env} player ${PLAYER} with ${SEED_COINS} coins.` : `${env} player ${PLAYER} has ${cloud.balanceOf(PLAYER, env)} coins.`}
-Data (cloud database, Midas v1 accounts) persists in ${DATA_DIR}; delete it to start afresh.
+Everything the local cloud holds (database, Midas accounts, WeChat sessions, pushes) persists in ${DATA_DIR}; delete it to start afresh.
 
 Settings in force (from the environment, then .env; secrets the local WeChat shares with the functions are random for this run unless set):
 ${describeSettings(cloud.functionEnv, sources).map((l) => `  ${l}`).join('\n')}

@@ -36,3 +36,33 @@ export function describeProblems(problems: readonly PrecheckProblem[], all: read
     return `${p.variable} ${p.problem}  [${who}]`;
   });
 }
+
+/** A function as the function table describes it: its timeout and the variables it reads. */
+export interface FunctionLimits {
+  name: string;
+  timeoutSeconds: number;
+  variables: readonly string[];
+}
+
+/** What a payment may take is kept this far under the function's timeout (the answer must still get out). */
+const TIMEOUT_MARGIN_MS = 300;
+const DEFAULT_TIME_BUDGET_MS = 2500;
+
+/**
+ * Settings that are each valid but cannot work together with a function's timeout: a time budget
+ * as long as the timeout lets the platform stop a payment in the middle, leaving it PENDING until
+ * the reconciler finds it.
+ */
+export function pairProblems(functions: readonly FunctionLimits[], values: Record<string, string | undefined>): PrecheckProblem[] {
+  const raw = values.MIDAS_TIME_BUDGET_MS;
+  const budget = raw === undefined || raw.trim() === '' ? DEFAULT_TIME_BUDGET_MS : Number(raw);
+  if (!Number.isFinite(budget)) return []; // malformed: the settings reader names it
+  const tooLong = functions.filter((f) => f.variables.includes('MIDAS_TIME_BUDGET_MS') && budget > f.timeoutSeconds * 1000 - TIMEOUT_MARGIN_MS);
+  const byTimeout = new Map<number, string[]>();
+  for (const f of tooLong) byTimeout.set(f.timeoutSeconds, [...(byTimeout.get(f.timeoutSeconds) ?? []), f.name]);
+  return [...byTimeout].map(([t, names]) => ({
+    variable: 'MIDAS_TIME_BUDGET_MS',
+    problem: `is ${budget} ms, which cannot work with a function timeout of ${t} s: the platform would stop a payment in the middle. Keep it at most ${t * 1000 - TIMEOUT_MARGIN_MS} ms, or raise those functions' timeoutSeconds`,
+    functions: names,
+  }));
+}

@@ -22,6 +22,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'fs';
 import os from 'os';
 import { TencentCloudApi, type TcCredential } from './tencent-cloud/api';
 import { ApiProxy } from './tencent-cloud/proxy';
+import { DataFolder } from './data-folder';
 import { LogHub, readableLogLine } from './log-hub';
 import { startTimers, timerTriggers, type RunningTimer } from './timers';
 import type { FunctionManifest } from '../../shared/edge/function';
@@ -56,6 +57,21 @@ export interface LocalCloudOptions {
 /** A fresh random secret per run: the emulator and the functions share it through configuration only. */
 export function randomSecret(): string {
   return randomBytes(24).toString('base64url');
+}
+
+/** Secrets the local cloud makes up when none is given: kept in the data folder so a restart uses the same. */
+const MADE_SECRETS = ['MIDAS_SECRET', 'MIDAS_SANDBOX_SECRET', 'MIDAS_APPKEY', 'MIDAS_SANDBOX_APPKEY', 'WX_APP_SECRET', 'WX_PUSH_TOKEN', 'WX_PUSH_AES_KEY', 'YSDK_APPKEY', 'YSDK_SANDBOX_APPKEY'] as const;
+
+/** What `state.json` of a data folder holds (the database and the v1 accounts have their own files). */
+interface SavedState {
+  version: 1;
+  secrets: Record<string, string>;
+  wxa: ReturnType<WxaGameBackend['snapshot']>;
+  wechat: ReturnType<WechatClientEmulator['snapshot']>;
+  ysdk: ReturnType<YsdkEmulator['snapshot']>;
+  pushes: ReturnType<PushSender['snapshot']>;
+  knownPlayers: string[];
+  seeded: string[];
 }
 
 export class LocalCloud {
@@ -178,7 +194,30 @@ export class LocalCloud {
     });
   }
 
-  static async start(opts: LocalCloudOptions = {}): Promise<LocalCloud> {
+  static async start(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+    // One local cloud per data folder; what it made up for that folder before is used again.
+    const folder = options.dataDir ? DataFolder.acquire(options.dataDir) : undefined;
+    try {
+      const saved = folder?.readState<SavedState>();
+      const opts: LocalCloudOptions = { ...options, functionEnv: { ...saved?.secrets, ...options.functionEnv } };
+      const cloud = await LocalCloud.startWith(opts, folder);
+      if (saved) cloud.restore(saved);
+      if (folder) {
+        // Only secrets this local cloud made up are kept: one given by the operator stays where it was given.
+        cloud.madeSecrets = Object.fromEntries(MADE_SECRETS.filter((n) => options.functionEnv?.[n] === undefined && cloud.functionEnv[n] !== undefined).map((n) => [n, cloud.functionEnv[n]!]));
+        folder.noteUrl(cloud.url);
+        cloud.saveState();
+        cloud.saveTimer = setInterval(() => cloud.saveState(), 1000);
+        cloud.saveTimer.unref();
+      }
+      return cloud;
+    } catch (e) {
+      folder?.release();
+      throw e;
+    }
+  }
+
+  private static async startWith(opts: LocalCloudOptions, folder: DataFolder | undefined): Promise<LocalCloud> {
     const given = opts.functionEnv ?? {};
     const app: MidasApp = {
       appid: opts.app?.appid ?? given.MIDAS_APPID ?? 'wx51dc10ca1c0ffee0',
@@ -221,6 +260,7 @@ export class LocalCloud {
     });
     await gateway.start();
     cloud = new LocalCloud(opts, gateway, backend, database, app, ysdk, wechat, wxa);
+    cloud.folder = folder;
     // The collections as a deploy creates them: queries the declared indexes do not serve are refused.
     await database.declareIndexes(new Map(Object.entries(COLLECTIONS).map(([role, c]) => [collectionName(cloud!.functionEnv, role as CollectionRole), c.indexes])));
     if (opts.timers) cloud.startTimers();
@@ -282,7 +322,63 @@ export class LocalCloud {
     return this.runner.invoke(fn, event, { appid: this.app.appid, source: 'wx_trigger' });
   }
 
+  /** The data folder this local cloud holds (when it persists). */
+  private folder?: DataFolder;
+  private saveTimer?: ReturnType<typeof setInterval>;
+  private madeSecrets: Record<string, string> = {};
+  /** Players given coins once by `seedOnce` (generation:env:openid). */
+  private seeded = new Set<string>();
+
+  /** A player this local cloud knows: made in the console, seeded, or with a Midas account of either generation. */
+  isKnownPlayer(openid: string): boolean {
+    if (this.knownPlayers.has(openid)) return true;
+    const suffix = `|${openid}`;
+    return [...this.backend.accounts.keys(), ...this.wxa.accounts.keys()].some((k) => k.endsWith(suffix));
+  }
+
+  /** Gives a player coins the first time only (a restart does not give them again). */
+  seedOnce(openid: string, coins: number, env: MidasEnv = this.functionEnv.MIDAS_ENV as MidasEnv): boolean {
+    const key = `${this.midasApi}:${env}:${openid}`;
+    if (this.seeded.has(key)) return false;
+    if (this.midasApi === 'v2') this.wxa.topUp(env, openid, coins);
+    else this.backend.topUp({ env, openid }, coins);
+    this.seeded.add(key);
+    this.knownPlayers.add(openid);
+    this.saveState();
+    return true;
+  }
+
+  private snapshot(): SavedState {
+    return {
+      version: 1,
+      secrets: this.madeSecrets,
+      wxa: this.wxa.snapshot(),
+      wechat: this.wechat.snapshot(),
+      ysdk: this.ysdk.snapshot(),
+      pushes: this.pushes.snapshot(),
+      knownPlayers: [...this.knownPlayers],
+      seeded: [...this.seeded],
+    };
+  }
+
+  private restore(s: SavedState): void {
+    this.wxa.restore(s.wxa);
+    this.wechat.restore(s.wechat);
+    this.ysdk.restore(s.ysdk);
+    this.pushes.restore(s.pushes);
+    for (const p of s.knownPlayers) this.knownPlayers.add(p);
+    for (const k of s.seeded) this.seeded.add(k);
+  }
+
+  /** Keeps what the local cloud holds in its data folder (every second, and when it closes). */
+  saveState(): void {
+    this.folder?.writeState(this.snapshot());
+  }
+
   async close(): Promise<void> {
+    if (this.saveTimer) clearInterval(this.saveTimer);
+    this.saveState();
+    this.folder?.release();
     this.timerHandle?.stop();
     this.pushes.stop();
     await this.runner.close();
@@ -444,18 +540,25 @@ export class LocalCloud {
       return true;
     }
     if (req.method === 'POST' && url.pathname === '/__emulator/topup') {
-      const { openid, coins, zoneId, env, api } = json() as { openid?: unknown; coins?: unknown; zoneId?: unknown; env?: unknown; api?: unknown };
+      const { openid, coins, zoneId, env, api, create } = json() as { openid?: unknown; coins?: unknown; zoneId?: unknown; env?: unknown; api?: unknown; create?: unknown };
       const problem =
         typeof openid !== 'string' || openid === '' ? 'openid is required'
         : !Number.isSafeInteger(coins) || (coins as number) <= 0 || (coins as number) > 1_000_000 ? 'coins must be a whole number from 1 to 1000000'
         : env !== undefined && env !== 'sandbox' && env !== 'production' ? 'env must be sandbox or production'
         : api !== undefined && api !== 'v1' && api !== 'v2' ? 'api must be v1 or v2'
         : zoneId !== undefined && (typeof zoneId !== 'string' || !/^[0-9]{1,16}$/.test(zoneId)) ? 'zoneId must be digits'
+        : create !== undefined && typeof create !== 'boolean' ? 'create must be true or false'
         : undefined;
       if (problem) {
-        sendJson(res, 400, { error: problem });
+        sendJson(res, 400, { error: problem, field: problem.split(' ')[0] });
         return true;
       }
+      // A typo in an openid must not make a new player with coins: only known players, unless asked.
+      if (create !== true && !this.isKnownPlayer(openid as string)) {
+        sendJson(res, 404, { error: `openid ${String(openid)} is not a player of this local cloud: create it first (POST /__emulator/players, or "Create player" in the console), or send "create": true`, field: 'openid' });
+        return true;
+      }
+      this.knownPlayers.add(openid as string);
       const midasEnv = (env ?? this.functionEnv.MIDAS_ENV) as MidasEnv;
       const zone = (zoneId as string | undefined) ?? '1';
       const generation = (api as 'v1' | 'v2' | undefined) ?? this.midasApi;

@@ -64,6 +64,19 @@ export class PushSender {
 
   constructor(private readonly opts: PushSenderOptions) {}
 
+  /**
+   * What survives a restart: every push and what became of it. One still being sent when the
+   * local cloud stopped is kept as sent so far (`gave_up` is WeChat's word for it: the game's
+   * deliveryReconcile finds the order).
+   */
+  snapshot(): PushRecord[] {
+    return this.pushes.map((p) => ({ ...p, ...(p.state === 'sending' && { state: 'gave_up' as const }) }));
+  }
+
+  restore(saved: PushRecord[]): void {
+    this.pushes.push(...saved);
+  }
+
   injectFault(fault: PushFault, times = 1): void {
     const kind = (fault as { kind?: unknown } | undefined)?.kind;
     if (!(PUSH_FAULT_KINDS as readonly unknown[]).includes(kind)) throw new Error(`fault.kind must be one of ${PUSH_FAULT_KINDS.join(', ')} (got ${JSON.stringify(kind)})`);

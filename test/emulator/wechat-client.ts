@@ -64,6 +64,16 @@ export class WechatClientEmulator {
 
   constructor(readonly app: WechatApp) {}
 
+  /** What survives a restart: players' session keys and the orders paid on the sheet. */
+  snapshot(): { sessionKeys: [string, string[]][]; paid: [string, PaidOrder][] } {
+    return { sessionKeys: [...this.sessionKeys], paid: [...this.paid] };
+  }
+
+  restore(s: ReturnType<WechatClientEmulator['snapshot']>): void {
+    for (const [k, v] of s.sessionKeys) this.sessionKeys.set(k, v);
+    for (const [k, v] of s.paid) this.paid.set(k, v);
+  }
+
   /** `wx.login` on the player's phone: a fresh code, and a fresh session_key behind it. */
   wxLogin(openid: string): string {
     const code = randomBytes(16).toString('hex');

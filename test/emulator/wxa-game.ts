@@ -93,6 +93,17 @@ export class WxaGameBackend extends ScriptedMidas {
     super();
   }
 
+  /** What survives a restart: accounts, bills and delivered orders (tokens are fetched anew). */
+  snapshot(): { accounts: [string, WxaAccount][]; bills: [string, WxaBill][]; delivered: string[] } {
+    return { accounts: [...this.accounts], bills: [...this.bills], delivered: [...this.delivered] };
+  }
+
+  restore(s: ReturnType<WxaGameBackend['snapshot']>): void {
+    for (const [k, v] of s.accounts) this.accounts.set(k, v);
+    for (const [k, v] of s.bills) this.bills.set(k, v);
+    for (const d of s.delivered) this.delivered.add(d);
+  }
+
   /** WeChat expires the player's current session_key: calls signed with it answer 90016. */
   expireSession(openid: string): void {
     this.expired.add(openid);

@@ -36,6 +36,16 @@ export class YsdkEmulator {
 
   constructor(readonly app: YsdkApp) {}
 
+  /** What survives a restart: accounts and the openkeys players logged in with. */
+  snapshot(): { tokens: [string, { openid: string; login: YsdkLogin }][]; accounts: [string, YsdkAccount][] } {
+    return { tokens: [...this.tokens], accounts: [...this.accounts] };
+  }
+
+  restore(s: ReturnType<YsdkEmulator['snapshot']>): void {
+    for (const [k, v] of s.tokens) this.tokens.set(k, v);
+    for (const [k, v] of s.accounts) this.accounts.set(k, v);
+  }
+
   /** A YSDK login: issues the openkey (paytoken or access_token) of `openid`. */
   login(openid: string, login: YsdkLogin): string {
     const openkey = randomBytes(16).toString('hex').toUpperCase();

@@ -33,3 +33,44 @@ test('orders and balances survive a restart; a repeated key after the restart do
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('with 2.0 coins everything survives a restart together: balances, the player’s login, paid client orders, pushes, the seed given once', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'midas-local-v2-'));
+  const openid = newOpenid();
+  try {
+    const first = await LocalCloud.start({ dataDir: dir, midasApi: 'v2' });
+    expect(first.seedOnce(openid, 1000)).toBe(true);
+    expect((await call(first, 'login', { code: first.wechat.wxLogin(openid) }, { openid })).ok).toBe(true);
+    const spent = await call(first, 'pay', { amt: 1000, idempotencyKey: 'all-of-it' }, { openid });
+    expect(spent).toMatchObject({ ok: true, data: { state: 'COMPLETED', balance: 0 } });
+    const pushesBefore = first.pushes.pushes.length;
+    await first.close();
+
+    const second = await LocalCloud.start({ dataDir: dir, midasApi: 'v2' });
+    try {
+      // Spent to 0 and not seeded again; the session_key the server keeps still works with WeChat.
+      expect(second.seedOnce(openid, 1000)).toBe(false);
+      expect(second.wxa.balance('sandbox', openid)).toBe(0);
+      expect(await call(second, 'getBalance', {}, { openid })).toMatchObject({ ok: true, data: { balance: 0 } });
+      expect(second.pushes.pushes.length).toBe(pushesBefore);
+      expect(second.knownPlayers.has(openid)).toBe(true);
+    } finally {
+      await second.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a second local cloud on a data folder in use is refused, naming the process; once closed, the folder is free', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'midas-local-lock-'));
+  try {
+    const first = await LocalCloud.start({ dataDir: dir });
+    await expect(LocalCloud.start({ dataDir: dir })).rejects.toThrow(new RegExp(`data folder .* is in use by process ${process.pid} \\(${first.url.replace(/[.]/g, '\\.')}\\)`));
+    await first.close();
+    const again = await LocalCloud.start({ dataDir: dir });
+    await again.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

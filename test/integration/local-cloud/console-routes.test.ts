@@ -57,8 +57,15 @@ describe('the console and what it reads', () => {
 
   test('a top-up can go to either generation and environment; bad input names the field and changes nothing', async () => {
     const openid = newOpenid();
-    expect((await post('/__emulator/topup', { openid, coins: 5, api: 'v2', env: 'production' })).json).toEqual({ balance: 5 });
+    // An openid nobody made (a typo) is not a new player with coins, unless asked for.
+    const unknown = await post('/__emulator/topup', { openid, coins: 5, api: 'v2', env: 'production' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json).toMatchObject({ field: 'openid', error: expect.stringContaining('is not a player of this local cloud') });
+    expect(cloud().wxa.balance('production', openid)).toBe(0);
+    expect((await post('/__emulator/topup', { openid, coins: 5, api: 'v2', env: 'production', create: true })).json).toEqual({ balance: 5 });
     expect(cloud().wxa.balance('production', openid)).toBe(5);
+    // Known from now on.
+    expect((await post('/__emulator/topup', { openid, coins: 1, api: 'v2', env: 'production' })).json).toEqual({ balance: 6 });
     for (const [body, field] of [
       [{ openid, coins: -1 }, 'coins'],
       [{ openid, coins: 5, env: 'live' }, 'env'],
@@ -69,7 +76,7 @@ describe('the console and what it reads', () => {
       expect(r.status).toBe(400);
       expect(String(r.json.error)).toMatch(new RegExp(`^${field} `));
     }
-    expect(cloud().wxa.balance('production', openid)).toBe(5);
+    expect(cloud().wxa.balance('production', openid)).toBe(6);
     expect(cloud().backend.balance({ env: 'sandbox', openid })).toBe(0);
   });
 

@@ -82,3 +82,25 @@ test('a port in use is said plainly', async () => {
     await other.close();
   }
 });
+
+test('a second npm start on a data folder in use (on another port) is refused, naming the process that holds it', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'npm-start-shared-'));
+  const first = start({ PORT: String(await freePort()), LOCAL_CLOUD_DIR: dir });
+  try {
+    await waitFor('the first local cloud', () => first.out.stdout.includes('Function logs follow'), 30_000);
+    const second = start({ PORT: String(await freePort()), LOCAL_CLOUD_DIR: dir });
+    await second.exited;
+    expect(second.out.code).toBe(1);
+    expect(second.out.stderr.trim()).toMatch(new RegExp(`^npm start: the data folder ${dir.replace(/[.]/g, '\\.')} is in use by process ${first.child.pid} \\(http://127\\.0\\.0\\.1:\\d+\\), started .*: stop that one, or give this one its own folder with LOCAL_CLOUD_DIR$`));
+  } finally {
+    first.child.kill('SIGTERM');
+    await first.exited;
+  }
+}, 60_000);
+
+test('a time budget longer than the functions can run is refused at start, naming the setting and the functions', async () => {
+  const s = start({ PORT: String(await freePort()), MIDAS_TIME_BUDGET_MS: '10000' });
+  await s.exited;
+  expect(s.out.code).toBe(1);
+  expect(s.out.stderr.trim()).toMatch(/^npm start: bad setting: MIDAS_TIME_BUDGET_MS is 10000 ms, which cannot work with a function timeout of 3 s: .* Keep it at most 2700 ms, or raise those functions' timeoutSeconds \(buyWithCoins, cancelPay, .*pay.*\)$/);
+}, 60_000);

@@ -5,7 +5,7 @@
  */
 import path from 'path';
 import { functionNames, readDefinition } from '../../../scripts/build-lib';
-import { describeProblems, precheck, type FunctionSettings } from '../../../scripts/deploy/precheck';
+import { describeProblems, pairProblems, precheck, type FunctionSettings } from '../../../scripts/deploy/precheck';
 import { FUNCTIONS_DIR } from '../../emulator/paths';
 
 let functions: (FunctionSettings & { readSettings: (env: Record<string, string | undefined>) => unknown })[] = [];
@@ -67,4 +67,14 @@ test('no secret value appears in a problem', () => {
   const text = JSON.stringify(precheck(functions, values));
   expect(text).toContain('MIDAS_SANDBOX_SECRET');
   expect(text).not.toContain('has spaces in it');
+});
+
+test('a time budget as long as the function timeout is a problem of the functions that read it', () => {
+  const limits = functions.map((f) => ({ name: f.name, timeoutSeconds: (f as unknown as { manifest: { timeoutSeconds: number } }).manifest.timeoutSeconds, variables: (f as unknown as { variables: string[] }).variables }));
+  expect(pairProblems(limits, { MIDAS_TIME_BUDGET_MS: '2700' })).toEqual([]);
+  const found = pairProblems(limits, { MIDAS_TIME_BUDGET_MS: '10000' });
+  expect(found).toHaveLength(1);
+  expect(found[0]!.functions).toEqual(expect.arrayContaining(['pay', 'present', 'cancelPay', 'reconcile', 'buyWithCoins']));
+  expect(found[0]!.functions).not.toContain('ysdkBalance');
+  expect(found[0]!.problem).toContain('Keep it at most 2700 ms');
 });

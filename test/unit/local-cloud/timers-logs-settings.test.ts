@@ -89,6 +89,21 @@ describe('settings for npm start', () => {
     expect(s.unknown).toEqual(['MIDAS_ZONEID']);
   });
 
+  test('a .env line that is not a setting is an error naming every such line, never its content', () => {
+    const d = mkdtempSync(path.join(os.tmpdir(), 'settings-bad-'));
+    writeFileSync(path.join(d, '.env'), '# a comment\nMIDAS_ZONE_ID=2\nthis is not a setting\nMIDAS_ENV\n=secret-value-123\nmidas_env=prod\nexport MIDAS_OFFER_ID=1450012345\n\n');
+    let message = '';
+    try {
+      operatorSettings(d, {});
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toBe(`${path.join(d, '.env')} has lines that are not settings:\n  line 3 is not NAME=value\n  line 4 is not NAME=value\n  line 5 has no name before =\n  line 6: midas_env must be written MIDAS_ENV (names are case-sensitive)`);
+    expect(message).not.toContain('secret-value-123');
+    writeFileSync(path.join(d, '.env'), '# fine\nMIDAS_ZONE_ID=2\nexport MIDAS_OFFER_ID="1450012345"\n');
+    expect(operatorSettings(d, {}).values).toEqual({ MIDAS_ZONE_ID: '2', MIDAS_OFFER_ID: '1450012345' });
+  });
+
   test('the settings in force are listed with where they came from, never a secret’s value', () => {
     const lines = describeSettings({ MIDAS_ENV: 'production', MIDAS_SECRET: 'from-dotenv-secret-1', WX_PUSH_TOKEN: 'tok123' }, { MIDAS_ENV: '.env' });
     expect(lines).toEqual(['MIDAS_ENV=production  [.env]', 'MIDAS_SECRET=(set, not shown)  [local cloud default]', 'WX_PUSH_TOKEN=(set, not shown)  [local cloud default]']);
