@@ -258,8 +258,11 @@ export function createMidasClient(wx: MidasWx, options: MidasClientOptions = {})
      * `paid_delivery_pending` when delivery takes longer than the wait (the player paid; it will
      * be delivered, look again with myOrders).
      */
-    async buyItem(productId: string, quantity = 1, opts: { zoneId?: string; attach?: string } = {}) {
-      const signed = await purchase({ kind: 'item', productId, quantity, ...opts });
+    async buyItem(productId: string, quantity = 1, opts: { zoneId?: string; attach?: string; onPaid?: (p: { outTradeNo: string }) => void } = {}) {
+      const { onPaid, ...fields } = opts;
+      const signed = await purchase({ kind: 'item', productId, quantity, ...fields });
+      // The player has paid: a game can say so now, while the server delivers.
+      onPaid?.({ outTradeNo: signed.outTradeNo });
       return { outTradeNo: signed.outTradeNo, totalFen: signed.totalFen, ...(await waitForDelivery(signed.outTradeNo)) };
     },
     /**
@@ -281,9 +284,11 @@ export function createMidasClient(wx: MidasWx, options: MidasClientOptions = {})
       }
     },
     /** Buys game coins with wx.requestMidasPayment, then waits until they are in the balance. */
-    async buyCoins(quantity: number, opts: { zoneId?: string; attach?: string } = {}) {
+    async buyCoins(quantity: number, opts: { zoneId?: string; attach?: string; onPaid?: (p: { outTradeNo: string }) => void } = {}) {
+      const { onPaid, ...fields } = opts;
       const before = await getBalance(opts.zoneId);
-      const signed = await purchase({ kind: 'coins', quantity, ...opts });
+      const signed = await purchase({ kind: 'coins', quantity, ...fields });
+      onPaid?.({ outTradeNo: signed.outTradeNo });
       const after = await waitForCoins(before.saveAmt, opts.zoneId);
       return { outTradeNo: signed.outTradeNo, totalFen: signed.totalFen, ...after };
     },

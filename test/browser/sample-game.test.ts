@@ -8,7 +8,7 @@ import { LocalCloud } from '../emulator/local-cloud';
 import { newOpenid } from '../integration/helpers';
 import { BROWSER_TEST_TIMEOUT_MS, describeInBrowser, launch, openPage, screenshot } from './browser';
 
-type Shop = { state: { status: string; failed: boolean; busy: boolean; balance: number | null; inventory: Record<string, number> }; buttons: () => { label: string; x: number; y: number; w: number; h: number }[] };
+type Shop = { state: { status: string; shownStatus?: string; failed: boolean; busy: boolean; balance: number | null; inventory: Record<string, number> }; inventoryText: () => string; buttons: () => { label: string; x: number; y: number; w: number; h: number }[] };
 
 async function shop(page: Page): Promise<Shop['state']> {
   return page.evaluate(() => (globalThis as unknown as { shop: Shop }).shop.state);
@@ -48,7 +48,7 @@ describeInBrowser('the sample mini-game in a browser', () => {
   test('the shop shows the balance; buying coins and an item by tapping works end to end', async () => {
     const openid = newOpenid();
     cloud.backend.topUp({ env: 'sandbox', openid }, 40);
-    const { page, errors } = await openPage(browser, `${cloud.url}/game/?openid=${openid}`);
+    const { page, errors } = await openPage(browser, `${cloud.url}/game/?openid=${openid}&lang=en`);
     let s = await until(page, 'the shop loads', (x) => x.status === 'Ready');
     expect(s.balance).toBe(40);
     expect(s.inventory).toEqual({});
@@ -92,7 +92,7 @@ describeInBrowser('the sample mini-game in a browser', () => {
 
   test('a player who closes the payment sheet is told it was cancelled, and nothing is charged', async () => {
     const openid = newOpenid();
-    const { page, errors } = await openPage(browser, `${cloud.url}/game/?openid=${openid}`);
+    const { page, errors } = await openPage(browser, `${cloud.url}/game/?openid=${openid}&lang=en`);
     await until(page, 'the shop loads', (x) => x.status === 'Ready');
     // The player closes the sheet: the local WeChat answers -2, as the real sheet does on cancel.
     await page.evaluate(() => {
@@ -105,6 +105,57 @@ describeInBrowser('the sample mini-game in a browser', () => {
     expect(s.status).toBe('Payment cancelled');
     expect(cloud.wechat.sheetJournal.length).toBe(sheets);
     expect((await cloud.database.all('midas_client_orders')).filter((o) => o.openid === openid).map((o) => o.state)).toEqual(['PENDING']);
+    expect(errors).toEqual([]);
+  }, BROWSER_TEST_TIMEOUT_MS);
+
+  test('in Chinese (the phone’s language): product names, not inventory ids; short messages that fit', async () => {
+    const openid = newOpenid();
+    cloud.backend.topUp({ env: 'sandbox', openid }, 40);
+    const { page, errors } = await openPage(browser, `${cloud.url}/game/?openid=${openid}&lang=zh_CN`);
+    let s = await until(page, 'the shop loads', (x) => x.status === '就绪');
+    const labels = (await page.evaluate(() => (globalThis as unknown as { shop: Shop }).shop.buttons())).map((b) => b.label);
+    expect(labels).toEqual(expect.arrayContaining(['购买 10 代币  ¥1.00', '购买基础剑  ¥6.00', '购买基础剑  60 代币', '购买治疗药水  5 代币', '刷新']));
+    await tap(page, '购买治疗药水');
+    s = await until(page, 'the potion is delivered', (x) => x.status === '已到账：治疗药水');
+    expect(s.inventory).toEqual({ potion_heal: 1 });
+    expect(await page.evaluate(() => (globalThis as unknown as { shop: Shop }).shop.inventoryText())).toBe('背包：治疗药水 1');
+    expect(s.shownStatus).toBe(s.status);
+    await screenshot(page, 'sample-game-zh');
+    expect(errors).toEqual([]);
+  }, BROWSER_TEST_TIMEOUT_MS);
+
+  test('Midas busy on a balance read says so in the player’s words, not the server’s', async () => {
+    const openid = newOpenid();
+    const { page, errors } = await openPage(browser, `${cloud.url}/game/?openid=${openid}&lang=en`);
+    await until(page, 'the shop loads', (x) => x.status === 'Ready');
+    cloud.injectFault({ op: 'getBalance', fault: { kind: 'busy' }, times: 50 });
+    try {
+      await tap(page, 'Refresh');
+      const s = await until(page, 'the failure is shown', (x) => x.failed);
+      expect(s.status).toBe('Could not load the shop. Tap Refresh');
+      expect(s.shownStatus).toBe(s.status);
+    } finally {
+      cloud.clearFaults();
+    }
+    expect(errors.filter((e) => !e.includes('shop:'))).toEqual([]);
+  }, BROWSER_TEST_TIMEOUT_MS);
+
+  test('when WeChat’s push is lost, the player is told at once that they paid, then that the item is on its way', async () => {
+    const openid = newOpenid();
+    const { page, errors } = await openPage(browser, `${cloud.url}/game/?openid=${openid}&lang=en`);
+    await until(page, 'the shop loads', (x) => x.status === 'Ready');
+    cloud.pushes.injectFault({ kind: 'drop' });
+    await tap(page, 'Buy 60 gems');
+    const end = Date.now() + 8000;
+    let seen = '';
+    while (Date.now() < end && seen !== 'Paid. Delivering 60 gems…') {
+      seen = (await shop(page)).status;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(seen).toBe('Paid. Delivering 60 gems…');
+    const s = await until(page, 'the wait ends', (x) => !x.busy && x.status !== seen);
+    expect(s.status).toBe('Paid: 60 gems is on its way');
+    expect(s.failed).toBe(false);
     expect(errors).toEqual([]);
   }, BROWSER_TEST_TIMEOUT_MS);
 });

@@ -1,6 +1,7 @@
 // Runs the sample mini-game in a browser: the `wx` a mini-game has, made of a canvas, pointer
 // events and createLocalWx (the mini-game package's `wx` for the local cloud), then game.js as
-// built for the web (build/game-web/game.js). The player is ?openid=… (the seeded one by default).
+// built for the web (build/game-web/game.js). The player is ?openid=… (the seeded one by default),
+// the phone's language ?lang=… (the browser's by default).
 import { createLocalWx } from '/client/index.mjs';
 
 const openid = new URLSearchParams(location.search).get('openid') || 'oLocalPlayer_000000000000001';
@@ -14,7 +15,8 @@ const wx = {
   ...local,
   cloud: { ...local.cloud, init() {} },
   getWindowInfo: () => ({ windowWidth: 375, windowHeight: 667, pixelRatio: window.devicePixelRatio || 1 }),
-  getSystemInfoSync: () => ({ windowWidth: 375, windowHeight: 667, pixelRatio: window.devicePixelRatio || 1, platform: 'devtools' }),
+  // The phone's language: ?lang=zh_CN or en, or the browser's.
+  getSystemInfoSync: () => ({ windowWidth: 375, windowHeight: 667, pixelRatio: window.devicePixelRatio || 1, platform: 'devtools', language: (new URLSearchParams(location.search).get('lang') || navigator.language || 'en').replace('-', '_') }),
   // The first canvas of a mini-game is the screen; later ones are off screen.
   createCanvas() {
     if (screenGiven) return document.createElement('canvas');
