@@ -10,7 +10,9 @@
  * - GET  /__emulator/logs?since=N, /__emulator/logs/stream (server-sent events): log lines as they happen
  * - GET  /__emulator/faults; POST /__emulator/faults/clear; POST /__emulator/database/faults {kind, collection?, action?, times?}
  * - POST /__emulator/players {openid?}: a new player (a random openid when none is given)
- * - POST /__emulator/timers/fire {fn}: the function's timer trigger fires now (run the reconciler)
+ * - POST /__emulator/timers/fire {fn, youngOrders?}: the function's timer trigger fires now (run the
+ *   reconciler); youngOrders: also orders younger than the reconciler's minimum age
+ * - GET  /__emulator/export; POST /__emulator/import: everything the local cloud holds, as one JSON document
  */
 import { randomBytes } from 'crypto';
 import { existsSync, readFileSync } from 'fs';
@@ -161,10 +163,15 @@ export async function serveConsole(cloud: LocalCloud, req: http.IncomingMessage,
       sendJson(res, 200, (await consoleState(cloud)).faults);
       return true;
     }
+    if (p === '/__emulator/export') {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-disposition': `attachment; filename="midas-cloud-local-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.json"` });
+      res.end(JSON.stringify(await cloud.exportState()));
+      return true;
+    }
     return false;
   }
   if (req.method !== 'POST') return false;
-  const handled = ['/__emulator/faults/clear', '/__emulator/database/faults', '/__emulator/players', '/__emulator/timers/fire'];
+  const handled = ['/__emulator/faults/clear', '/__emulator/database/faults', '/__emulator/players', '/__emulator/timers/fire', '/__emulator/import'];
   if (!handled.includes(p)) return false;
   const input = parseBody(body);
   if (input instanceof Error) {
@@ -201,10 +208,21 @@ export async function serveConsole(cloud: LocalCloud, req: http.IncomingMessage,
     sendJson(res, 200, { openid: id });
     return true;
   }
+  if (p === '/__emulator/import') {
+    try {
+      await cloud.importState(input);
+    } catch (e) {
+      sendJson(res, 400, { error: (e as Error).message });
+      return true;
+    }
+    sendJson(res, 200, { ok: true });
+    return true;
+  }
   if (p === '/__emulator/timers/fire') {
-    const { fn } = input;
+    const { fn, youngOrders } = input;
     if (typeof fn !== 'string' || !cloud.runner.exists(fn)) return badField(res, 'fn', `must be a function: ${cloud.runner.names().join(', ')}`);
-    const r = await cloud.fireTimer(fn, 'console');
+    if (youngOrders !== undefined && typeof youngOrders !== 'boolean') return badField(res, 'youngOrders', 'must be true or false');
+    const r = await cloud.fireTimer(fn, 'console', youngOrders === true);
     sendJson(res, 200, r.error ? { error: r.error.message } : { result: r.result });
     return true;
   }

@@ -223,6 +223,30 @@ export class CloudDatabase {
     return this.collections.has(name) || (this.dataDir !== undefined && existsSync(path.join(this.dataDir, `${name}.db`)));
   }
 
+  /** The collections that exist. */
+  collectionNames(): string[] {
+    return [...this.collections.keys()].sort();
+  }
+
+  /** Every document of a collection as canonical EJSON objects (dates and the like survive a round trip). */
+  async allAsEjson(name: string): Promise<unknown[]> {
+    return (await this.all(name)).map((d) => EJSON.serialize(d, { relaxed: false }));
+  }
+
+  /** Replaces every collection with the given documents (an import); collections not named are emptied. */
+  async replaceAll(collections: Record<string, unknown[]>): Promise<void> {
+    for (const [name, docs] of Object.entries(collections)) {
+      if (!COLLECTION_NAME.test(name) || !Array.isArray(docs)) throw new Error(`collection ${name}: a name and a list of documents are needed`);
+    }
+    for (const name of new Set([...this.collections.keys(), ...Object.keys(collections)])) {
+      await this.createCollection(name);
+      const ds = this.collections.get(name)!;
+      await ds.removeAsync({}, { multi: true });
+      const docs = (collections[name] ?? []).map((d) => EJSON.deserialize(d as Doc, { relaxed: true }) as Doc);
+      if (docs.length) await ds.insertAsync(docs);
+    }
+  }
+
   /** Every document of a collection, for tests and the emulator's own checks. */
   async all(name: string): Promise<Doc[]> {
     const ds = this.collections.get(name);

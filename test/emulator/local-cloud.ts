@@ -289,9 +289,10 @@ export class LocalCloud {
   }
 
   /** A scripted Midas fault, for v1 and 2.0 alike. */
-  injectFault(rule: FaultRule): void {
-    this.backend.injectFault(rule);
-    this.wxa.injectFault(rule);
+  injectFault(rule: FaultRule, api?: 'v1' | 'v2'): void {
+    // One generation when named (the console names the one in use); both for tests that want either.
+    if (api !== 'v2') this.backend.injectFault(rule);
+    if (api !== 'v1') this.wxa.injectFault(rule);
   }
 
   clearFaults(): void {
@@ -315,11 +316,38 @@ export class LocalCloud {
     this.timerHandle = startTimers(timerTriggers(this.functionsDir), (spec) => void this.fireTimer(spec.fn, spec.name));
   }
 
-  /** A timer trigger fires now: the function runs as the platform runs it on its cron. */
-  async fireTimer(fn: string, triggerName = 'timer') {
-    this.logs.add('cloud', 'cloud', `timer ${triggerName} fires ${fn}`);
+  /**
+   * A timer trigger fires now: the function runs as the platform runs it on its cron. With
+   * `youngOrders`, the reconcilers also take orders younger than their minimum age (an operator's
+   * "resolve now", as `npm run orders -- resolve` does).
+   */
+  async fireTimer(fn: string, triggerName = 'timer', youngOrders = false) {
+    this.logs.add('cloud', 'cloud', `timer ${triggerName} fires ${fn}${youngOrders ? ' (young orders too)' : ''}`);
     const event = { Type: 'timer', TriggerName: triggerName, Time: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), Message: '' };
-    return this.runner.invoke(fn, event, { appid: this.app.appid, source: 'wx_trigger' });
+    const young = youngOrders ? { functionEnv: { MIDAS_RECONCILE_MIN_AGE_MS: '0', MIDAS_DELIVERY_RECONCILE_MIN_AGE_MS: '0' } } : {};
+    return this.runner.invoke(fn, event, { appid: this.app.appid, source: 'wx_trigger' }, young);
+  }
+
+  /** Everything this local cloud holds, as one JSON document (to share a reproduction). */
+  async exportState(): Promise<Record<string, unknown>> {
+    const database: Record<string, unknown[]> = {};
+    for (const name of this.database.collectionNames()) database[name] = await this.database.allAsEjson(name);
+    return { format: 'midas-cloud local state', version: 1, midasApi: this.midasApi, midasEnv: this.functionEnv.MIDAS_ENV, database, midasV1: this.backend.snapshot(), local: this.snapshot() };
+  }
+
+  /** Replaces what this local cloud holds with an export (its own secrets are kept: they belong to this run's functions). */
+  async importState(doc: Record<string, unknown>): Promise<void> {
+    if (doc.format !== 'midas-cloud local state' || doc.version !== 1) throw new Error('not an export of a midas-cloud local cloud (format, version 1)');
+    const database = doc.database as Record<string, unknown[]> | undefined;
+    const local = doc.local as SavedState | undefined;
+    if (!database || typeof database !== 'object' || !local || !doc.midasV1) throw new Error('the export lacks database, midasV1 or local');
+    await this.database.replaceAll(database);
+    this.backend.replace(doc.midasV1 as ReturnType<MidasBackend['snapshot']>);
+    this.knownPlayers.clear();
+    this.seeded.clear();
+    this.restore({ ...local, secrets: this.madeSecrets });
+    this.saveState();
+    this.logs.add('cloud', 'cloud', `local state imported: ${Object.keys(database).length} collections, ${local.knownPlayers.length} players`);
   }
 
   /** The data folder this local cloud holds (when it persists). */
@@ -590,8 +618,10 @@ export class LocalCloud {
     }
     if (req.method === 'POST' && url.pathname === '/__emulator/faults') {
       try {
-        // Checked before anything is added: a bad rule changes nothing.
-        this.injectFault(json() as unknown as FaultRule);
+        // Checked before anything is added: a bad rule changes nothing. `api` names one generation.
+        const { api, ...rule } = json() as { api?: unknown } & Record<string, unknown>;
+        if (api !== undefined && api !== 'v1' && api !== 'v2') throw new Error('api must be v1 or v2');
+        this.injectFault(rule as unknown as FaultRule, api as 'v1' | 'v2' | undefined);
       } catch (e) {
         sendJson(res, 400, { error: (e as Error).message });
         return true;

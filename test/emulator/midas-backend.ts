@@ -192,6 +192,20 @@ export class MidasBackend extends ScriptedMidas {
     for (const [k, v] of saved.bills) this.bills.set(k, v);
   }
 
+  /** Accounts and bills, for an export of the local cloud. */
+  snapshot(): { accounts: [string, Account][]; bills: [string, Bill][] } {
+    return { accounts: [...this.accounts], bills: [...this.bills] };
+  }
+
+  /** Replaces accounts and bills (an import). */
+  replace(s: ReturnType<MidasBackend['snapshot']>): void {
+    this.accounts.clear();
+    this.bills.clear();
+    for (const [k, v] of s.accounts) this.accounts.set(k, v);
+    for (const [k, v] of s.bills) this.bills.set(k, v);
+    this.save();
+  }
+
   private save(): void {
     if (!this.stateFile) return;
     const tmp = `${this.stateFile}.tmp`;

@@ -74,6 +74,7 @@ export class PushSender {
   }
 
   restore(saved: PushRecord[]): void {
+    this.pushes.length = 0;
     this.pushes.push(...saved);
   }
 

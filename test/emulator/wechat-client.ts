@@ -70,6 +70,8 @@ export class WechatClientEmulator {
   }
 
   restore(s: ReturnType<WechatClientEmulator['snapshot']>): void {
+    this.sessionKeys.clear();
+    this.paid.clear();
     for (const [k, v] of s.sessionKeys) this.sessionKeys.set(k, v);
     for (const [k, v] of s.paid) this.paid.set(k, v);
   }

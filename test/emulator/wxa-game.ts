@@ -99,6 +99,9 @@ export class WxaGameBackend extends ScriptedMidas {
   }
 
   restore(s: ReturnType<WxaGameBackend['snapshot']>): void {
+    this.accounts.clear();
+    this.bills.clear();
+    this.delivered.clear();
     for (const [k, v] of s.accounts) this.accounts.set(k, v);
     for (const [k, v] of s.bills) this.bills.set(k, v);
     for (const d of s.delivered) this.delivered.add(d);

@@ -42,6 +42,8 @@ export class YsdkEmulator {
   }
 
   restore(s: ReturnType<YsdkEmulator['snapshot']>): void {
+    this.tokens.clear();
+    this.accounts.clear();
     for (const [k, v] of s.tokens) this.tokens.set(k, v);
     for (const [k, v] of s.accounts) this.accounts.set(k, v);
   }
