@@ -87,7 +87,10 @@ ${describeSettings(cloud.functionEnv, sources).map((l) => `  ${l}`).join('\n')}
 Timers (config.json): ${cloud.timers.map((t) => `${t.fn} "${t.config}"`).join(', ') || 'none'}
 
 Call a function as wx.cloud.callFunction would (POST the function's name, its data and the player):
-  ${curl('getBalance', {})}
+${generation === 'v2' ? `  (MIDAS_API=v2: the player logs in first, with a wx.login code)
+  code=$(curl -s ${url}/__wx/login -H 'content-type: application/json' -d '{"openid":"${PLAYER}"}' | sed 's/.*"code":"\\([^"]*\\)".*/\\1/')
+  curl -s ${url}/callFunction -H 'content-type: application/json' -d '{"name":"login","data":{"code":"'$code'"},"player":{"openid":"${PLAYER}"}}'
+` : ''}  ${curl('getBalance', {})}
   ${curl('pay', { amt: 30, payItem: 'sword', idempotencyKey: 'buy-sword-1' })}
   ${curl('present', { toOpenid: PLAYER, presentCounts: 50 }, { source: 'scf' })}
 "player" takes openid, appid, clientIp and source (wx_client by default; scf or wx_trigger for trusted callers).

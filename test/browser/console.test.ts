@@ -21,7 +21,9 @@ describeInBrowser('the web console', () => {
 
   test('a purchase made from the console is delivered, and the console shows it', async () => {
     const { page, errors } = await openPage(browser, `${cloud.url}/`);
-    await page.getByText('cloud env local-env').waitFor();
+    await page.evaluate(() => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('lang', 'en'));
+    await page.reload();
+    await page.getByText('Midas sandbox').waitFor();
 
     const openid = 'oBrowserPlayer_00000000000001';
     await page.getByLabel('openid of the new player').fill(openid);
@@ -39,47 +41,106 @@ describeInBrowser('the web console', () => {
     await page.getByLabel('product', { exact: true }).selectOption('sword_basic');
     await page.getByRole('button', { name: 'Buy item' }).click();
     await page.locator('#activity li.ok').filter({ hasText: 'delivered' }).waitFor({ timeout: 20_000 });
-
-    const row = page.locator('#client-orders tbody tr').filter({ hasText: 'sword_basic' });
-    await row.locator('.state.DELIVERED').waitFor();
     await page.locator(`#players tr[data-openid="${openid}"] .inventory`).filter({ hasText: 'sword_basic 1' }).waitFor();
+
+    await page.getByRole('link', { name: 'Client orders & pushes' }).click();
+    const row = page.locator('#client-orders tbody tr').filter({ hasText: 'Basic sword' });
+    await row.locator('.state.DELIVERED').waitFor();
     await page.locator('#pushes .state.acknowledged').first().waitFor();
-    await page.locator('#logs').filter({ hasText: 'paymentNotify' }).waitFor();
     expect(await row.locator('.history').innerText()).toMatch(/PENDING .*→ PAID .*→ DELIVERED/);
+    // 24-hour times.
+    expect(await row.locator('td').first().innerText()).toMatch(/^\d{2}:\d{2}:\d{2}$/);
+    await page.getByRole('link', { name: 'Logs' }).click();
+    await page.locator('#logs').filter({ hasText: 'paymentNotify' }).waitFor();
+    await page.getByRole('link', { name: 'Players' }).click();
 
     // What the console showed is what the cloud holds.
     const orders = await cloud.database.all('midas_client_orders');
     expect(orders.filter((o) => o.openid === openid).map((o) => [o.productId, o.state])).toEqual([['sword_basic', 'DELIVERED']]);
-    await screenshot(page, 'console-after-purchase');
+    await screenshot(page, 'console-players');
 
     // Spending coins in one click: the server charges the catalogue's 60 coins and grants a second sword.
     await page.getByLabel('product for coins').selectOption('sword_basic');
     await page.getByRole('button', { name: 'Buy with coins' }).click();
     await page.locator('#activity li.ok').filter({ hasText: 'delivered for 60 coins: balance 190' }).waitFor({ timeout: 20_000 });
     await page.locator(`#players tr[data-openid="${openid}"] .inventory`).filter({ hasText: 'sword_basic 2' }).waitFor();
+    await page.getByRole('link', { name: 'Order ledger' }).click();
     const coinRow = page.locator('#ledger tbody tr').filter({ hasText: '1 × sword_basic' });
     await coinRow.locator('.grant .state.DELIVERED').waitFor();
     expect(cloud.backend.balance({ env: 'sandbox', openid })).toBe(190);
-    await screenshot(page, 'console-after-coin-purchase');
+    await screenshot(page, 'console-ledger');
 
-    // WeChat refunds it: the refund is pushed; a sword is not revocable, so the order is flagged for an operator.
+    // WeChat refunds it: the refund is pushed; a sword is not revocable, so the order is flagged for an operator, who is told what to do.
+    await page.getByRole('link', { name: 'Client orders & pushes' }).click();
     await row.getByRole('button', { name: 'Refund' }).click();
     await row.locator('.state.REFUNDED').waitFor();
-    await row.locator('.flag').waitFor();
+    await row.locator('.flag').filter({ hasText: 'npm run orders -- flagged' }).waitFor();
     expect((await cloud.database.all('midas_client_orders')).find((o) => o.openid === openid)).toMatchObject({ state: 'REFUNDED', flags: [expect.objectContaining({ reason: 'refund_not_revocable' })] });
 
+    await page.getByRole('link', { name: 'Faults' }).click();
+    // Only the fields that apply are shown: no delay for busy, no collection for Midas.
+    expect(await page.getByLabel('delay in ms').isVisible()).toBe(false);
+    expect(await page.getByLabel('collection').isVisible()).toBe(false);
     await page.getByLabel('fault kind').selectOption('busy');
     await page.getByLabel('operation').selectOption('pay');
     await page.getByRole('button', { name: 'Add fault' }).click();
     await page.locator('#faults li').filter({ hasText: 'Midas v1: busy on pay ×1' }).waitFor();
+    // To the generation in use only: nothing waits forever on 2.0.
     expect(cloud.backend.pendingFaults()).toEqual([{ rule: { fault: { kind: 'busy' }, op: 'pay', times: 1 }, left: 1 }]);
-    await screenshot(page, 'console-fault');
+    expect(cloud.wxa.pendingFaults()).toEqual([]);
+    await page.getByLabel('fault target').selectOption('database');
+    expect(await page.getByLabel('operation').isVisible()).toBe(false);
+    await page.getByLabel('collection').selectOption('midas_orders');
+    await page.getByLabel('database write').selectOption('database.modifyDocument');
+    await page.getByRole('button', { name: 'Add fault' }).click();
+    await page.locator('#faults li').filter({ hasText: 'database: refuse on midas_orders (database.modifyDocument) ×1' }).waitFor();
+    await screenshot(page, 'console-faults');
     await page.getByRole('button', { name: 'Clear all' }).click();
     await page.locator('#faults li').filter({ hasText: 'none' }).waitFor();
     expect(cloud.backend.pendingFaults()).toEqual([]);
 
+    await page.getByRole('link', { name: 'Timers' }).click();
     await page.getByRole('button', { name: 'Run reconcile now' }).click();
-    await page.locator('#activity li').filter({ hasText: /running reconcile… done/ }).waitFor();
+    await page.locator('#timer-answer').filter({ hasText: /reconcile: examined \d+/ }).waitFor();
+
+    // Any function, as a trusted caller: present 50 coins to the player.
+    await page.getByRole('link', { name: 'Run a function' }).click();
+    await page.getByLabel('function').selectOption('present');
+    await page.getByLabel('caller').selectOption('scf');
+    await page.getByLabel('request').fill(JSON.stringify({ toOpenid: openid, presentCounts: 50, idempotencyKey: 'console-gift' }));
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.locator('#function-answer').filter({ hasText: '"state": "COMPLETED"' }).waitFor();
+    expect(cloud.backend.balance({ env: 'sandbox', openid })).toBe(240);
+    // As a player it is refused, and the activity shows it as an error, after a reload too.
+    await page.getByLabel('caller').selectOption('player');
+    await page.getByLabel('request').fill(JSON.stringify({ toOpenid: openid, presentCounts: 50 }));
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.locator('#function-answer').filter({ hasText: 'FORBIDDEN' }).waitFor();
+    await page.reload();
+    await page.getByRole('link', { name: 'Players' }).click();
+    await page.locator('#activity li.error').filter({ hasText: 'present' }).waitFor();
+    expect(errors).toEqual([]);
+  }, BROWSER_TEST_TIMEOUT_MS);
+
+  test('in Chinese, and at 420 px nothing spills out of its card', async () => {
+    const { page, errors } = await openPage(browser, `${cloud.url}/#client`);
+    await page.evaluate(() => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('lang', 'zh'));
+    await page.setViewportSize({ width: 420, height: 900 });
+    await page.reload();
+    await page.getByRole('link', { name: '客户端订单与推送' }).waitFor();
+    expect(await page.locator('#view-client h2').first().innerText()).toContain('客户端订单');
+    // The switch back to English, and to Chinese again.
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('link', { name: 'Client orders & pushes' }).waitFor();
+    await page.getByRole('button', { name: '中文' }).click();
+    await page.getByRole('link', { name: '玩家' }).click();
+    // Nothing wider than the window: tables scroll inside their card.
+    const overflow = await page.evaluate(() => {
+      const g = globalThis as unknown as { document: { documentElement: { scrollWidth: number } }; innerWidth: number };
+      return g.document.documentElement.scrollWidth - g.innerWidth;
+    });
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(page, 'console-zh-420');
     expect(errors).toEqual([]);
   }, BROWSER_TEST_TIMEOUT_MS);
 });

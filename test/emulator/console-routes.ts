@@ -110,6 +110,9 @@ export async function consoleState(cloud: LocalCloud) {
   return {
     cloud: { url: cloud.url, envId: cloud.envId, midasEnv: env.MIDAS_ENV, midasApi: cloud.midasApi, appid: cloud.app.appid, offerId: cloud.app.offerId },
     functions: cloud.runner.names(),
+    // Names and values of the functions' settings; a secret's value is never sent to the page.
+    settings: Object.keys(env).sort().map((name) => ({ name, value: /SECRET|APPKEY|TOKEN|AES_KEY/.test(name) ? null : env[name] })),
+    collections: cloud.database.collectionNames(),
     players,
     ledger,
     clientOrders,
