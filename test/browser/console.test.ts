@@ -67,6 +67,12 @@ describeInBrowser('the web console', () => {
     await page.getByRole('link', { name: 'Order ledger' }).click();
     const coinRow = page.locator('#ledger tbody tr').filter({ hasText: '1 × sword_basic' });
     await coinRow.locator('.grant .state.DELIVERED').waitFor();
+    // Search: by the player's openid (shown shortened, kept whole in the title) and by a state.
+    await page.getByLabel('search the ledger').fill(openid);
+    await coinRow.waitFor();
+    await page.getByLabel('search the ledger').fill('no such order anywhere');
+    await page.locator('#ledger tbody td.muted').filter({ hasText: 'nothing yet' }).waitFor();
+    await page.getByLabel('search the ledger').fill('');
     expect(cloud.backend.balance({ env: 'sandbox', openid })).toBe(190);
     await screenshot(page, 'console-ledger');
 

@@ -19,7 +19,7 @@ const TEXT = {
     clientOrders: 'Client orders', clientWhat: '(bought on the payment sheet)', thWhat: 'What', thPrice: 'Price', pushes: 'Pushes from WeChat', pushesWhat: '(to paymentNotify)', thPush: 'Push', thEvent: 'Event', thFault: 'Fault', thAttempts: 'Attempts',
     faults: 'Scripted faults', faultTarget: 'Where', targetMidas: 'Midas (the generation in use)', targetPush: "WeChat's pushes", targetDatabase: 'Cloud database', faultKind: 'Kind', operation: 'Operation', anyOperation: 'any', anyEnv: 'either', collection: 'Collection', anyCollection: 'any', action: 'Write', anyWrite: 'any', delayMs: 'Delay (ms)', times: 'Times', addFault: 'Add fault', clearAll: 'Clear all',
     timers: 'Timers', timersHint: 'The reconcilers look at orders untouched for 60 s (younger ones may still be in flight). "Run now" runs a timer as it fires; tick the box to take young orders too, as npm run orders -- resolve does.', youngOrders: 'include orders younger than 60 s',
-    logs: 'Function logs', live: 'live', filter: 'Filter', follow: 'follow', settings: 'Settings in force', thName: 'Name', thValue: 'Value', data: 'Local data', dataHint: 'Everything this local cloud holds (database, Midas accounts, WeChat\u2019s sessions, pushes, players) in one file: export it to share a reproduction; import replaces what is here.', export: 'Export', import: 'Import', curl: 'From a terminal',
+    logs: 'Function logs', live: 'live', filter: 'Filter', search: 'Search', follow: 'follow', settings: 'Settings in force', thName: 'Name', thValue: 'Value', data: 'Local data', dataHint: 'Everything this local cloud holds (database, Midas accounts, WeChat\u2019s sessions, pushes, players) in one file: export it to share a reproduction; import replaces what is here.', export: 'Export', import: 'Import', curl: 'From a terminal',
     nothingYet: 'nothing yet', noFaults: 'none: everything answers normally', timersOff: 'timers are off', runNow: (fn) => `Run ${fn} now`, fired: (n, next) => `fired ${n}×, next ${next}`, refund: 'Refund', replay: 'Replay', secret: '(set, not shown)',
     created: (id) => `player ${id} created`, toppedUp: (n, b) => `topped up ${n} coins: balance ${b}`, buys: (p, q, id) => `${p} buys ${q} × ${id}…`, delivered: (o) => ` delivered (order ${o})`, pending: (o) => ` paid, delivery pending (order ${o})`,
     spends: (p, q, id) => `${p} spends coins on ${q} × ${id}…`, deliveredFor: (c, b) => ` delivered for ${c} coins: balance ${b}`, buysCoins: (p, q) => `${p} buys ${q} coins…`, arrived: (b) => ` arrived: balance ${b}`, notArrived: ' paid, coins not arrived yet',
@@ -42,7 +42,7 @@ const TEXT = {
     clientOrders: '客户端订单', clientWhat: '（在支付面板购买）', thWhat: '内容', thPrice: '价格', pushes: '微信推送', pushesWhat: '（推送到 paymentNotify）', thPush: '推送', thEvent: '事件', thFault: '故障', thAttempts: '尝试',
     faults: '脚本化故障', faultTarget: '位置', targetMidas: '米大师（当前版本）', targetPush: '微信推送', targetDatabase: '云数据库', faultKind: '类型', operation: '操作', anyOperation: '任意', anyEnv: '任意', collection: '集合', anyCollection: '任意', action: '写操作', anyWrite: '任意', delayMs: '延迟（毫秒）', times: '次数', addFault: '添加故障', clearAll: '全部清除',
     timers: '定时器', timersHint: '对账任务只处理 60 秒内没有变化的订单（更新的订单可能仍在处理中）。“立即运行”按定时器触发的方式运行；勾选后也处理新订单，与 npm run orders -- resolve 相同。', youngOrders: '包括 60 秒内的新订单',
-    logs: '云函数日志', live: '实时', filter: '筛选', follow: '跟随', settings: '当前设置', thName: '名称', thValue: '值', data: '本地数据', dataHint: '本地云保存的全部内容（数据库、米大师账户、微信会话、推送、玩家）导出为一个文件，便于分享复现；导入会替换当前内容。', export: '导出', import: '导入', curl: '在终端里',
+    logs: '云函数日志', live: '实时', filter: '筛选', search: '搜索', follow: '跟随', settings: '当前设置', thName: '名称', thValue: '值', data: '本地数据', dataHint: '本地云保存的全部内容（数据库、米大师账户、微信会话、推送、玩家）导出为一个文件，便于分享复现；导入会替换当前内容。', export: '导出', import: '导入', curl: '在终端里',
     nothingYet: '暂无', noFaults: '无：一切正常响应', timersOff: '定时器已关闭', runNow: (fn) => `立即运行 ${fn}`, fired: (n, next) => `已触发 ${n} 次，下次 ${next}`, refund: '退款', replay: '重发', secret: '（已设置，不显示）',
     created: (id) => `已创建玩家 ${id}`, toppedUp: (n, b) => `已充值 ${n} 代币：余额 ${b}`, buys: (p, q, id) => `${p} 购买 ${q} × ${id}…`, delivered: (o) => ` 已发货（订单 ${o}）`, pending: (o) => ` 已支付，等待发货（订单 ${o}）`,
     spends: (p, q, id) => `${p} 用代币购买 ${q} × ${id}…`, deliveredFor: (c, b) => ` 已发放，花费 ${c} 代币：余额 ${b}`, buysCoins: (p, q) => `${p} 购买 ${q} 代币…`, arrived: (b) => ` 已到账：余额 ${b}`, notArrived: ' 已支付，代币尚未到账',
@@ -125,9 +125,13 @@ let catalogueData = null;
 
 function fillTable(sel, rows) {
   const body = $(`${sel} tbody`);
-  body.replaceChildren(...rows);
-  if (rows.length === 0) body.append(h('tr', {}, h('td', { colspan: 12, class: 'muted' }, t('nothingYet'))));
+  // A search box above the table keeps only the rows that hold its text (a player, a bill, a state…).
+  const filter = document.querySelector(`.table-filter[data-table="${sel}"]`)?.value.trim().toLowerCase();
+  const shown = filter ? rows.filter((r) => r.textContent.toLowerCase().includes(filter) || [...r.querySelectorAll('[title]')].some((e) => e.title.toLowerCase().includes(filter))) : rows;
+  body.replaceChildren(...shown);
+  if (shown.length === 0) body.append(h('tr', {}, h('td', { colspan: 12, class: 'muted' }, t('nothingYet'))));
 }
+for (const input of document.querySelectorAll('.table-filter')) input.addEventListener('input', () => current && render(current));
 
 function flags(o) {
   return [...(o.flags ?? []), ...(o.flag ? [o.flag] : [])].map((f) =>

@@ -6,6 +6,12 @@ import { createLocalWx } from '/client/index.mjs';
 
 const openid = new URLSearchParams(location.search).get('openid') || 'oLocalPlayer_000000000000001';
 document.getElementById('player').textContent = openid;
+const language = (new URLSearchParams(location.search).get('lang') || navigator.language || 'en').replace('-', '_');
+if (/^zh/i.test(language)) {
+  document.documentElement.lang = 'zh-CN';
+  document.getElementById('caption').textContent = '示例小游戏（game.js）在浏览器中运行，玩家';
+  document.getElementById('console-link').textContent = '控制台';
+}
 const local = createLocalWx({ url: location.origin, openid });
 const screen = document.getElementById('screen');
 const touchStart = [];
@@ -16,7 +22,7 @@ const wx = {
   cloud: { ...local.cloud, init() {} },
   getWindowInfo: () => ({ windowWidth: 375, windowHeight: 667, pixelRatio: window.devicePixelRatio || 1 }),
   // The phone's language: ?lang=zh_CN or en, or the browser's.
-  getSystemInfoSync: () => ({ windowWidth: 375, windowHeight: 667, pixelRatio: window.devicePixelRatio || 1, platform: 'devtools', language: (new URLSearchParams(location.search).get('lang') || navigator.language || 'en').replace('-', '_') }),
+  getSystemInfoSync: () => ({ windowWidth: 375, windowHeight: 667, pixelRatio: window.devicePixelRatio || 1, platform: 'devtools', language }),
   // The first canvas of a mini-game is the screen; later ones are off screen.
   createCanvas() {
     if (screenGiven) return document.createElement('canvas');
