@@ -130,6 +130,15 @@ export class CloudDatabase {
    */
   private stateJournal = new Map<string, Map<string, { state: unknown; at: number }[]>>();
 
+  /** The state journal, to keep across a restart with the rest of the local cloud. */
+  journalSnapshot(): [string, [string, { state: unknown; at: number }[]][]][] {
+    return [...this.stateJournal].map(([c, byId]) => [c, [...byId]]);
+  }
+
+  restoreJournal(saved: [string, [string, { state: unknown; at: number }[]][]][]): void {
+    this.stateJournal = new Map(saved.map(([c, byId]) => [c, new Map(byId)]));
+  }
+
   stateHistory(collection: string, id: string): { state: unknown; at: number }[] {
     return this.stateJournal.get(collection)?.get(id) ?? [];
   }

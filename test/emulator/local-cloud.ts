@@ -72,6 +72,8 @@ interface SavedState {
   pushes: ReturnType<PushSender['snapshot']>;
   knownPlayers: string[];
   seeded: string[];
+  /** Every state each order took (the console's history); absent in files of earlier versions. */
+  journal?: ReturnType<CloudDatabase['journalSnapshot']>;
 }
 
 export class LocalCloud {
@@ -386,6 +388,7 @@ export class LocalCloud {
       pushes: this.pushes.snapshot(),
       knownPlayers: [...this.knownPlayers],
       seeded: [...this.seeded],
+      journal: this.database.journalSnapshot(),
     };
   }
 
@@ -396,6 +399,7 @@ export class LocalCloud {
     this.pushes.restore(s.pushes);
     for (const p of s.knownPlayers) this.knownPlayers.add(p);
     for (const k of s.seeded) this.seeded.add(k);
+    if (s.journal) this.database.restoreJournal(s.journal);
   }
 
   /** Keeps what the local cloud holds in its data folder (every second, and when it closes). */

@@ -53,6 +53,9 @@ test('with 2.0 coins everything survives a restart together: balances, the playe
       expect(second.wxa.balance('sandbox', openid)).toBe(0);
       expect(await call(second, 'getBalance', {}, { openid })).toMatchObject({ ok: true, data: { balance: 0 } });
       expect(second.pushes.pushes.length).toBe(pushesBefore);
+      // The console's history of each order too.
+      const orderId = (spent as unknown as { data: { orderId: string } }).data.orderId;
+      expect(second.database.stateHistory('midas_orders', orderId).map((h) => h.state)).toEqual(['PENDING', 'COMPLETED']);
       expect(second.knownPlayers.has(openid)).toBe(true);
     } finally {
       await second.close();
