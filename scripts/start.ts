@@ -101,7 +101,7 @@ YSDK (an Android app's balance; log in first for an openkey, then top up with a 
   curl -s ${url}/__emulator/ysdk/topup -H 'content-type: application/json' -d '{"openid":"oAndroid01","coins":60,"delayMs":20000}'
   curl -s ${url}/callFunction -H 'content-type: application/json' -d '{"name":"ysdkBalance","data":{"login":"qq","openid":"oAndroid01","openkey":"<openkey>","pf":"myapp_m_qq-00000000-android-00000000-ysdk","pfkey":"pfkey01","afterTopUp":{"saveAmt":0}},"player":{"source":"wx_http"}}'
     (asks every 15 s for up to 2 minutes; the function's timeout is 150 s)
-Emulator routes: /__emulator/state, /__emulator/topup, /__emulator/faults (+ /clear), /__emulator/pushes (+ /faults, /replay, /mock), /__emulator/timers/fire, /__emulator/logs/stream.
+Emulator routes: /__emulator/state, /__emulator/players, /__emulator/topup, /__emulator/faults (+ /clear), /__emulator/pushes (+ /faults, /replay, /mock), /__emulator/timers/fire, /__emulator/logs/stream, /__emulator/export, /__emulator/import.
 
 Function logs follow (time, function, line). Ctrl-C to stop.
 `);
