@@ -18,7 +18,7 @@ import { existsSync, readFileSync } from 'fs';
 import path from 'path';
 import { FUNCTIONS_DIR, readDefinition, type FunctionEntry } from './build-lib';
 import { FUNCTION_TABLE, ROOT } from '../test/emulator/paths';
-import { DEPLOY_SETTINGS, isSecret, readEnvFile, SETTINGS } from './settings';
+import { DEPLOY_SETTINGS, isSecret, SETTINGS, settingsFrom } from './settings';
 import { describeProblems, pairProblems, precheck } from './deploy/precheck';
 import { makePlan, type Plan } from './deploy/plan';
 import { apply, DeployFailed, drift, findEnvironment, readLive, type LiveState } from './deploy/apply';
@@ -61,21 +61,13 @@ function parseArgs(argv: string[], names: string[]): Args {
 
 /** The settings and credentials: the environment first, then the env file. */
 function readValues(envFile: string): Record<string, string> {
-  let file: Record<string, string> = {};
-  if (existsSync(envFile)) {
-    try {
-      file = readEnvFile(envFile);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+  try {
+    const { values } = settingsFrom(envFile, process.env, [...Object.keys(SETTINGS), ...DEPLOY_SETTINGS]);
+    // Deployed as read, without the blanks around them (the functions would trim them anyway).
+    return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v.trim()]).filter(([, v]) => v !== ''));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
-  const names = [...Object.keys(SETTINGS), ...DEPLOY_SETTINGS];
-  const values: Record<string, string> = {};
-  for (const n of names) {
-    const v = process.env[n] || file[n];
-    if (v !== undefined && v.trim() !== '') values[n] = v.trim();
-  }
-  return values;
 }
 
 /** What the API cannot do, printed at the end of every run. */

@@ -59,11 +59,15 @@ export function readEnvFile(file: string): Record<string, string> {
 
 /** The settings from `env` and `<root>/.env`; a malformed .env is an error naming the file and its bad lines. */
 export function operatorSettings(root: string, env: NodeJS.ProcessEnv = process.env): OperatorSettings {
-  const file = path.join(root, '.env');
+  return settingsFrom(path.join(root, '.env'), env);
+}
+
+/** The named settings from `env`, then the env file `file` (when it exists; read strictly). */
+export function settingsFrom(file: string, env: NodeJS.ProcessEnv = process.env, names: readonly string[] = Object.keys(SETTINGS)): OperatorSettings {
   const dotenv: Record<string, string> = existsSync(file) ? readEnvFile(file) : {};
   const values: Record<string, string> = {};
   const sources: Record<string, Source> = {};
-  for (const name of Object.keys(SETTINGS)) {
+  for (const name of names) {
     const fromEnv = env[name];
     if (fromEnv !== undefined && fromEnv !== '') {
       values[name] = fromEnv;

@@ -18,7 +18,9 @@ import { randomBytes } from 'crypto';
 import { existsSync, readFileSync } from 'fs';
 import type http from 'http';
 import path from 'path';
+import { collectionName } from '../../shared/edge/collections';
 import { MIDAS_ENVS, type MidasEnv } from '../../shared/midas-v1/operation-table';
+import { isSecret } from '../../scripts/settings';
 import { DB_WRITE_ACTIONS, type DbFaultRule } from './database';
 import { sendJson } from './gateway';
 import type { LocalCloud } from './local-cloud';
@@ -57,9 +59,9 @@ function newOpenid(): string {
 /** Everything the console shows, in one answer. */
 export async function consoleState(cloud: LocalCloud) {
   const env = cloud.functionEnv;
-  const ledgerCollection = env.MIDAS_LEDGER_COLLECTION ?? 'midas_orders';
-  const clientCollection = env.MIDAS_CLIENT_ORDERS_COLLECTION ?? 'midas_client_orders';
-  const inventoryCollection = env.MIDAS_INVENTORY_COLLECTION ?? 'midas_inventory';
+  const ledgerCollection = collectionName(env, 'ledger');
+  const clientCollection = collectionName(env, 'clientOrders');
+  const inventoryCollection = collectionName(env, 'inventory');
   const byCreated = (a: Record<string, unknown>, b: Record<string, unknown>) => Number(b.createdAt ?? 0) - Number(a.createdAt ?? 0);
 
   // Every player seen anywhere: made from the console, holding coins in either generation, or with an inventory.
@@ -111,7 +113,7 @@ export async function consoleState(cloud: LocalCloud) {
     cloud: { url: cloud.url, envId: cloud.envId, midasEnv: env.MIDAS_ENV, midasApi: cloud.midasApi, appid: cloud.app.appid, offerId: cloud.app.offerId },
     functions: cloud.runner.names(),
     // Names and values of the functions' settings; a secret's value is never sent to the page.
-    settings: Object.keys(env).sort().map((name) => ({ name, value: /SECRET|APPKEY|TOKEN|AES_KEY/.test(name) ? null : env[name] })),
+    settings: Object.keys(env).sort().map((name) => ({ name, value: isSecret(name) ? null : env[name] })),
     collections: cloud.database.collectionNames(),
     players,
     ledger,

@@ -3,7 +3,7 @@ import { readFileSync } from 'fs';
 import path from 'path';
 import { loadConfig } from '../../../shared/midas-v1/settings';
 import { parseEnv } from 'util';
-import { SETTINGS } from '../../../scripts/settings';
+import { DEPLOY_SETTINGS, SETTINGS } from '../../../scripts/settings';
 import { isMidasCloudError } from '../../../shared/edge/errors';
 
 const BASE = { MIDAS_OFFER_ID: '1450012345', MIDAS_SANDBOX_SECRET: 'sandboxSecret123' };
@@ -70,7 +70,7 @@ describe('the configuration reference and .env.example', () => {
   const root = path.join(__dirname, '..', '..', '..');
   const page = readFileSync(path.join(root, 'docs', 'configuration.md'), 'utf8');
   const example = readFileSync(path.join(root, '.env.example'), 'utf8');
-  const DEPLOY = ['TCB_ENV_ID', 'TENCENTCLOUD_SECRETID', 'TENCENTCLOUD_SECRETKEY', 'TENCENTCLOUD_SESSIONTOKEN', 'TENCENTCLOUD_REGION'];
+  const DEPLOY: readonly string[] = DEPLOY_SETTINGS;
 
   test.each([...Object.keys(SETTINGS), ...DEPLOY])('document %s', (variable) => {
     expect(page).toContain(`\`${variable}\``);
