@@ -18,7 +18,7 @@ import { existsSync, readFileSync } from 'fs';
 import path from 'path';
 import { FUNCTIONS_DIR, readDefinition, type FunctionEntry } from './build-lib';
 import { FUNCTION_TABLE, ROOT } from '../test/emulator/paths';
-import { DEPLOY_SETTINGS, isSecret, SETTINGS, settingsFrom } from './settings';
+import { DEPLOY_SETTINGS, isSecret, SETTINGS, settingsFrom, variablesNeeded } from './settings';
 import { describeProblems, pairProblems, precheck } from './deploy/precheck';
 import { makePlan, type Plan } from './deploy/plan';
 import { apply, DeployFailed, drift, findEnvironment, readLive, type LiveState } from './deploy/apply';
@@ -147,7 +147,9 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  const plan = makePlan(table, FUNCTIONS_DIR, values);
+  // Each function gets the settings it reads in this environment and generation, no more.
+  const needed = Object.fromEntries(definitions.map((d) => [d.name, { ...table[d.name]!, variables: variablesNeeded(d.readSettings, values) }]));
+  const plan = makePlan(needed, FUNCTIONS_DIR, values);
   if (args.mode === 'dry-run') {
     printPlan(plan, envId);
     console.log('\n--dry-run: nothing was called or changed.\n');

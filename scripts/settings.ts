@@ -115,28 +115,44 @@ const PROBE_VALUES: Record<string, string> = {
   YSDK_SANDBOX_APPKEY: 'probe-ysdk-appkey-0002',
 };
 
+type Reader = (env: Record<string, string | undefined>) => unknown;
+
+/** Runs a settings reader on `values`, adding the name of every variable it reads to `names`. */
+function recordReads(readSettings: Reader, values: Record<string, string | undefined>, names: Set<string>): void {
+  const recording = new Proxy({ ...values }, {
+    get(target, key) {
+      if (typeof key === 'string') names.add(key);
+      return target[key as string];
+    },
+    // A reader that copies the environment ({...env}) would hide which variables it reads.
+    ownKeys() {
+      throw new Error('a settings reader enumerated the environment; read variables by name');
+    },
+  });
+  readSettings(recording);
+}
+
 /**
  * The variables a settings reader reads, in every mode it has (sandbox and production, v1 and
  * 2.0): it is run on a complete made-up configuration whose reads are recorded. Nothing is kept
  * but the names.
  */
-export function variablesRead(readSettings: (env: Record<string, string | undefined>) => unknown): string[] {
+export function variablesRead(readSettings: Reader): string[] {
   const names = new Set<string>();
   for (const MIDAS_ENV of ['sandbox', 'production']) {
-    for (const MIDAS_API of ['v1', 'v2']) {
-      const values: Record<string, string> = { ...PROBE_VALUES, MIDAS_ENV, MIDAS_API, YSDK_ENV: MIDAS_ENV };
-      const recording = new Proxy(values, {
-        get(target, key) {
-          if (typeof key === 'string') names.add(key);
-          return target[key as string];
-        },
-        // A reader that copies the environment ({...env}) would hide which variables it reads.
-        ownKeys() {
-          throw new Error('a settings reader enumerated the environment; read variables by name');
-        },
-      });
-      readSettings(recording);
-    }
+    for (const MIDAS_API of ['v1', 'v2']) recordReads(readSettings, { ...PROBE_VALUES, MIDAS_ENV, MIDAS_API, YSDK_ENV: MIDAS_ENV }, names);
   }
   return Object.keys(SETTINGS).filter((n) => names.has(n));
+}
+
+/**
+ * The variables a function reads at its cold start with these settings, and that have a value:
+ * what a deploy gives it. A function of one environment and one Midas generation gets no key of
+ * the other (a production `pay` with MIDAS_API=v1 holds neither a sandbox secret nor the AppSecret).
+ * The settings must be valid for the reader (the pre-check has said so).
+ */
+export function variablesNeeded(readSettings: Reader, values: Record<string, string | undefined>): string[] {
+  const names = new Set<string>();
+  recordReads(readSettings, values, names);
+  return Object.keys(SETTINGS).filter((n) => names.has(n) && values[n] !== undefined && values[n] !== '');
 }

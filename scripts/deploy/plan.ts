@@ -1,8 +1,8 @@
 /**
  * What a deploy makes live, from the code and the operator's settings: every function (its built
- * code, runtime, handler, timeout, memory, the variables its own settings reader reads that have a
- * value, its timer triggers) and every collection the functions use (admin-only, with the indexes
- * declared beside it in shared/edge/collections.ts).
+ * code, runtime, handler, timeout, memory, the variables its settings reader reads with these
+ * settings that have a value, its timer triggers) and every collection the functions use
+ * (admin-only, with the indexes declared beside it in shared/edge/collections.ts).
  */
 import { createHash } from 'crypto';
 import { readFileSync } from 'fs';

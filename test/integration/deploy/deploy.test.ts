@@ -10,7 +10,7 @@ import os from 'os';
 import path from 'path';
 import { unzipSync } from 'fflate';
 import { COLLECTIONS } from '../../../shared/edge/collections';
-import type { FunctionEntry } from '../../../scripts/build-lib';
+import { readDefinition, type FunctionEntry } from '../../../scripts/build-lib';
 import { LocalCloud, randomSecret } from '../../emulator/local-cloud';
 import { FUNCTION_TABLE, FUNCTIONS_DIR, ROOT } from '../../emulator/paths';
 import type { TcbEnv } from '../../emulator/tencent-cloud/api';
@@ -111,14 +111,18 @@ describe('a first deploy and a second one', () => {
     for (const [name, entry] of Object.entries(t)) {
       const f = live[name]!;
       expect(f).toMatchObject({ Runtime: 'Nodejs18.15', Handler: 'index.main', Timeout: entry.timeoutSeconds, MemorySize: 256, Status: 'Active' });
-      // Exactly the variables the function reads that have a value.
-      const expected = entry.variables.filter((v) => v in SETTINGS).sort();
-      expect(f.Environment.Variables.map((v) => v.Key).sort()).toEqual(expected);
+      // Only variables the function reads, with a value; the values are the user's.
+      for (const k of f.Environment.Variables.map((v) => v.Key)) expect([k, entry.variables.includes(k) && k in SETTINGS]).toEqual([k, true]);
       for (const v of f.Environment.Variables) expect(v.Value).toBe(SETTINGS[v.Key as keyof typeof SETTINGS]);
       expect(f.Triggers.map((x) => ({ name: x.TriggerName, type: x.Type, config: x.TriggerDesc }))).toEqual(entry.triggers ?? []);
     }
-    expect(live.pay!.Environment.Variables.map((v) => v.Key)).not.toContain('WX_PUSH_TOKEN');
-    expect(live.login!.Environment.Variables.map((v) => v.Key)).not.toContain('MIDAS_SANDBOX_SECRET');
+    const keys = (name: string) => live[name]!.Environment.Variables.map((v) => v.Key);
+    // A Midas v1 function holds its Midas secret and not the 2.0 keys, the push token or YSDK's.
+    expect(keys('pay')).toEqual(expect.arrayContaining(['MIDAS_ENV', 'MIDAS_OFFER_ID', 'MIDAS_SANDBOX_SECRET']));
+    for (const k of ['WX_PUSH_TOKEN', 'WX_APP_SECRET', 'MIDAS_SANDBOX_APPKEY', 'YSDK_SANDBOX_APPKEY']) expect(keys('pay')).not.toContain(k);
+    expect(keys('login')).toContain('WX_APP_SECRET');
+    expect(keys('login')).not.toContain('MIDAS_SANDBOX_SECRET');
+    expect(keys('paymentNotify')).toEqual(expect.arrayContaining(['WX_PUSH_TOKEN', 'MIDAS_SANDBOX_APPKEY']));
     expect(live.reconcile!.Triggers).toEqual([expect.objectContaining({ TriggerName: 'reconcile', TriggerDesc: '0 */5 * * * * *' })]);
     expect(live.ysdkBalance!.Timeout).toBeGreaterThan(120);
   });
@@ -157,6 +161,14 @@ describe('a first deploy and a second one', () => {
       expect(r).toMatchObject({ ok: true, data: { state: 'COMPLETED', balance: 30 } });
     } finally {
       await other.close();
+    }
+  });
+
+  test('every function starts with only the settings the deploy gave it', async () => {
+    for (const [name, f] of Object.entries(envState(envId).functions)) {
+      const given = Object.fromEntries(f.Environment.Variables.map((v) => [v.Key, v.Value]));
+      const { readSettings } = await readDefinition(path.join(FUNCTIONS_DIR, name));
+      expect(() => readSettings(given)).not.toThrow();
     }
   });
 
@@ -204,6 +216,30 @@ describe('a first deploy and a second one', () => {
     expect(repair.status).toBe(0);
     expect((await deploy(['--check'], as(envId))).status).toBe(0);
   });
+});
+
+test('a production deploy gives no function but delivery a sandbox key, and no Midas v1 function a 2.0 key or the AppSecret', async () => {
+  const envId = newEnv();
+  const production = { ...as(envId), MIDAS_ENV: 'production', YSDK_ENV: 'production', MIDAS_SECRET: 'deploy-prod-secret-0001', MIDAS_APPKEY: 'deploy-prod-appkey-0001', YSDK_APPKEY: 'deploy-prod-ysdk-key-01' };
+  const run = await deploy([], production);
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  const keys = (name: string) => envState(envId).functions[name]!.Environment.Variables.map((v) => v.Key);
+  // Delivery keeps the AppKey of each environment configured: a push says which one signed it.
+  for (const name of Object.keys(envState(envId).functions).filter((n) => n !== 'paymentNotify' && n !== 'deliveryReconcile')) {
+    for (const k of ['MIDAS_SANDBOX_SECRET', 'MIDAS_SANDBOX_APPKEY', 'YSDK_SANDBOX_APPKEY']) expect([name, keys(name)]).not.toEqual([name, expect.arrayContaining([k])]);
+  }
+  for (const name of ['getBalance', 'pay', 'present', 'cancelPay', 'reconcile']) {
+    expect(keys(name)).toContain('MIDAS_SECRET');
+    for (const k of ['MIDAS_APPKEY', 'WX_APP_SECRET']) expect([name, keys(name)]).not.toEqual([name, expect.arrayContaining([k])]);
+  }
+  expect(keys('signPayment')).toEqual(expect.arrayContaining(['MIDAS_APPKEY', 'WX_APP_SECRET']));
+  expect(keys('ysdkBalance')).toContain('YSDK_APPKEY');
+  // The same settings with MIDAS_API=v2: the coin functions now hold the AppKey and AppSecret instead.
+  const v2 = await deploy([], { ...production, MIDAS_API: 'v2' });
+  expect(v2.status).toBe(0);
+  expect(keys('pay')).toEqual(expect.arrayContaining(['MIDAS_APPKEY', 'WX_APP_SECRET']));
+  expect(keys('pay')).not.toContain('MIDAS_SECRET');
 });
 
 describe('a deploy that cannot finish says what it did not do and exits non-zero', () => {
