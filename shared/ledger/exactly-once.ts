@@ -585,7 +585,18 @@ export async function startRefund(s: Session, pay: Order, amount?: number, key?:
     call: { openid: openid!, appid: appid!, zoneId: zoneId!, ...(userIp !== undefined && { userIp }), billNo, payBillNo: pay.billNo, amount: share },
     ...newOrderFields(s, t),
   };
-  const { inserted, order: current } = await deps.ledger.insertOnce(order);
+  let written: { inserted: boolean; order: Order };
+  try {
+    written = await deps.ledger.insertOnce(order);
+  } catch (e) {
+    // The share stays reserved for this refund: a repeat of the request is the same refund and
+    // finishes it (for a coin purchase, so does the reconciler).
+    if (isMidasCloudError(e) && e.code === 'LEDGER_UNAVAILABLE') {
+      throw Object.assign(new MidasCloudError('LEDGER_UNAVAILABLE', 'the order ledger is not available: nothing was refunded yet; repeat this request to finish the refund', { outcome: 'unknown' }), { billNo: pay.billNo });
+    }
+    throw e;
+  }
+  const { inserted, order: current } = written;
   const done = inserted ? await drivePayment(s, current, true) : await followExisting(s, current);
   if (done.state === 'FAILED') throw failureOf(done, !inserted);
   return done;

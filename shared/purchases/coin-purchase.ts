@@ -94,16 +94,21 @@ export function asFulfilmentOrder(o: Order): ClientOrder {
   };
 }
 
-type RefundStanding = 'none' | 'open' | 'refunded';
+type RefundStanding = 'none' | 'open' | 'unwritten' | 'refunded';
 
-/** 2.0: whether the pay's refunds (a coin purchase is refunded whole) are none, still open, or done. */
+/**
+ * 2.0: whether the pay's refunds (a coin purchase is refunded whole) are none, still open, done,
+ * or `unwritten`: a share was reserved on the pay and its refund order never written (the cancel
+ * was cut short between the two writes).
+ */
 async function refundStanding(s: Session, pay: Order): Promise<RefundStanding> {
   if (!pay.refundReserved) return 'none';
   let done = 0;
   for (const [id, share] of Object.entries(pay.refunds ?? {})) {
     if (!share) continue;
     const r = await s.deps.ledger.get(id);
-    if (r?.state !== 'COMPLETED') return 'open'; // in flight, or refused for a lapsed login (kept for a retry)
+    if (!r) return 'unwritten';
+    if (r.state !== 'COMPLETED') return 'open'; // in flight, or refused for a lapsed login (kept for a retry)
     done += share;
   }
   return done >= pay.amount ? 'refunded' : 'open';
@@ -202,6 +207,18 @@ export function purchaseSettler(g: GrantDeps): PurchaseSettler {
         }
         const standing = o.api === 'v2' && o.state === 'COMPLETED' ? await refundStanding(s, o) : 'none';
         if (standing === 'open') return o; // a refund is in flight: its end settles the grant
+        if (standing === 'unwritten') {
+          // A cancel asked for and cut short: finish it. Its refund's id comes from the pay (a
+          // purchase is refunded whole), so this is the same refund, written once whoever writes it.
+          try {
+            await startRefund(s, o);
+          } catch (e) {
+            log({ event: 'refund_not_made', orderId: o._id, billNo: o.billNo, code: isMidasCloudError(e) ? e.code : 'INTERNAL' });
+            return (await s.deps.ledger.get(o._id)) ?? o;
+          }
+          o = (await s.deps.ledger.get(o._id)) ?? o;
+          continue;
+        }
         const kept = o.state === 'COMPLETED' && standing === 'none';
         let next: Order | 'stop';
         if (kept && o.grant === 'PENDING') next = await grant(s, o);

@@ -154,6 +154,30 @@ describe.each(['v1', 'v2'] as const)('with MIDAS_API=%s', (api) => {
     });
   }
 
+  if (api === 'v2') {
+    test('2.0: a cancel cut short after its refund was reserved (the refund order not written) is finished by the reconciler: coins back, gems taken back', async () => {
+      const openid = await player(100);
+      const r = await buy(openid, { productId: 'gems_60', idempotencyKey: 'cut-1' });
+      expect(await inventory(openid)).toEqual({ gems: 60 });
+      cloud().database.injectFault({ kind: 'refuse', collection: 'midas_orders', action: 'database.insertDocument' });
+      const c = await call(cloud(), 'cancelPay', { billNo: dataOf(r).billNo }, SCF);
+      expect(c).toMatchObject({ ok: false, error: { code: 'LEDGER_UNAVAILABLE' } });
+      expect(balance(openid)).toBe(50);
+      // The share is reserved on the pay, and no refund order exists yet.
+      expect(await order(dataOf(r).orderId)).toMatchObject({ refundReserved: 50, grantOpen: true, grant: 'DELIVERED' });
+      cloud().database.clearFaults();
+      const rec = await call(cloud(), 'reconcile', {}, SCF, RECONCILE_NOW);
+      expect(rec).toMatchObject({ ok: true, data: { granted: expect.arrayContaining([{ orderId: dataOf(r).orderId, grant: 'REVOKED' }]) } });
+      expect(balance(openid)).toBe(100);
+      expect(await inventory(openid)).toEqual({ gems: 0 });
+      expect(await order(dataOf(r).orderId)).toMatchObject({ grant: 'REVOKED', grantOpen: false });
+      // The same cancel again is the same refund: nothing more moves.
+      await call(cloud(), 'cancelPay', { billNo: dataOf(r).billNo }, SCF);
+      expect(balance(openid)).toBe(100);
+      expect(cloud().wxa.journal.filter((j) => j.op === 'cancelpay' && j.applied && j.body.pay_bill_no === dataOf(r).billNo)).toHaveLength(1);
+    });
+  }
+
   test('the grant fails after the pay (the inventory write is refused): resolving, then the reconciler grants it once', async () => {
     const openid = await player(100);
     cloud().database.injectFault({ kind: 'refuse', collection: 'midas_inventory', action: 'database.modifyDocument', times: 10 });
