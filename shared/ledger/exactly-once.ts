@@ -229,21 +229,22 @@ async function settle(s: Session, order: Order, state: OrderState, patch: Partia
  * Midas definitely refused gives its share of the pay back (a lapsed login keeps it: the refund
  * is sent again after the player logs in).
  */
-export async function drivePayment(s: Session, order: Order, firstCounted = false): Promise<Order> {
-  const done = await drivePaymentOnce(s, order, firstCounted);
+export async function drivePayment(s: Session, order: Order, firstCounted = false, giveBack = false): Promise<Order> {
+  const done = await drivePaymentOnce(s, order, firstCounted, giveBack);
   if (done.kind === 'refund' && done.state === 'FAILED' && done.lastError?.code !== 'SESSION_EXPIRED' && done.refundOf) {
     await s.deps.ledger.releaseRefund(done.refundOf, done._id, done.amount).catch(() => false);
   }
   return done;
 }
 
-async function drivePaymentOnce(s: Session, order: Order, firstCounted: boolean): Promise<Order> {
+async function drivePaymentOnce(s: Session, order: Order, firstCounted: boolean, giveBack: boolean): Promise<Order> {
   const r = await attempts(s, order, order.kind, order.call, 'BILL_ALREADY_EXISTS', firstCounted);
   switch (r.kind) {
     case 'done': {
       const result: NonNullable<Order['result']> = {};
       if (typeof r.data?.balance === 'number') result.balance = r.data.balance;
       if (typeof r.data?.usedGenAmt === 'number') result.usedGenAmt = r.data.usedGenAmt;
+      if (giveBack) return giveBackApplied(s, order, result);
       return settle(s, order, 'COMPLETED', { result, lastError: null });
     }
     case 'definite':
@@ -253,6 +254,53 @@ async function drivePaymentOnce(s: Session, order: Order, firstCounted: boolean)
     case 'lostLease':
       return (await s.deps.ledger.get(order._id)) ?? order;
   }
+}
+
+/**
+ * The reconciler's policy `refund`: a pay found applied is given back without ever being shown as
+ * kept, to a repeat of it or to anyone. v1 moves it straight to CANCELLING (still held: the same
+ * write counts the cancel's first attempt) and cancels its bill; 2.0 completes it with the whole
+ * pay reserved for its refund in the same write (a repeat is told the coins are being refunded),
+ * then refunds it. A refund cut short after that write is finished by the reconciler (`grantOpen`).
+ */
+async function giveBackApplied(s: Session, order: Order, result: NonNullable<Order['result']>): Promise<Order> {
+  if (s.deps.api.api === 'v1') {
+    const patch: Partial<Order> = { state: 'CANCELLING', result, lastError: null, updatedAt: s.now(), leaseUntil: leaseUntil(s) };
+    let held = false;
+    try {
+      held = await s.deps.ledger.update(order._id, { leaseId: s.leaseId }, patch, { cancelAttempts: 1 });
+    } catch (e) {
+      s.deps.log?.({ event: 'ledger_write_failed', orderId: order._id, billNo: order.billNo, state: 'CANCELLING', code: isMidasCloudError(e) ? e.code : 'INTERNAL' });
+    }
+    if (!held) return (await s.deps.ledger.get(order._id).catch(() => undefined)) ?? order;
+    return (await driveCancel(s, { ...order, ...patch, cancelAttempts: order.cancelAttempts + 1 }, true)).order;
+  }
+  const id = refundIdOf(order);
+  const completed = await settle(s, order, 'COMPLETED', { result, lastError: null, refundReserved: order.amount, refunds: { [id]: order.amount }, grantOpen: true });
+  if (completed.state !== 'COMPLETED' || !completed.refunds?.[id]) return completed;
+  return finishGiveBack(s, completed);
+}
+
+/**
+ * 2.0: writes and sends the refund a policy `refund` reserved on a completed pay (when it is not
+ * written yet), then marks the pay as needing no more looks. Returns the pay as it is now.
+ */
+export async function finishGiveBack(s: Session, pay: Order): Promise<Order> {
+  const id = refundIdOf(pay);
+  try {
+    if (pay.refunds?.[id] && !(await s.deps.ledger.get(id))) await startRefund(s, pay);
+  } catch (e) {
+    // Not now (the player's login lapsed, the ledger failed): `grantOpen` stays, the reconciler comes back.
+    s.deps.log?.({ event: 'refund_not_made', orderId: pay._id, billNo: pay.billNo, code: isMidasCloudError(e) ? e.code : 'INTERNAL' });
+    return (await s.deps.ledger.get(pay._id)) ?? pay;
+  }
+  await s.deps.ledger.update(pay._id, { states: ['COMPLETED'] }, { grantOpen: false });
+  return (await s.deps.ledger.get(pay._id)) ?? pay;
+}
+
+/** The id of a 2.0 refund of `pay`: from the pay and the request's key (none: "the rest of the pay"). */
+export function refundIdOf(pay: Order, key?: string): string {
+  return orderIdForKey({ api: 'v2', env: pay.env, offerId: pay.offerId, appid: pay.appid }, 'refund', pay.openid, `${pay.billNo}|${key ?? 'rest'}`);
 }
 
 /** Drives a CANCELLING order (held by this session) to CANCELLED, back to COMPLETED, or leaves it CANCELLING. */
@@ -533,8 +581,7 @@ export async function startRefund(s: Session, pay: Order, amount?: number, key?:
   const { deps } = s;
   const err = (code: ErrorCode, message: string, field?: string) =>
     Object.assign(new MidasCloudError(code, message, { outcome: 'not_applied', ...(field && { field }) }), { billNo: pay.billNo });
-  const scope: OrderScope = { api: 'v2', env: pay.env, offerId: pay.offerId, appid: pay.appid };
-  const id = orderIdForKey(scope, 'refund', pay.openid, `${pay.billNo}|${key ?? 'rest'}`);
+  const id = refundIdOf(pay, key);
   const existing = await deps.ledger.get(id);
   if (existing) {
     if (key !== undefined && existing.amount !== amount) throw err('IDEMPOTENCY_KEY_REUSED', `${IDEMPOTENCY_KEY_FIELD} was used before for a different refund`, IDEMPOTENCY_KEY_FIELD);

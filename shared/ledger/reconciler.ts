@@ -18,7 +18,7 @@ import type { ReconcileRequest, ReconcileResponse as ReconcileReport } from '../
 import { MidasCloudError, isMidasCloudError } from '../edge/errors';
 import { requestFields } from '../edge/request';
 import { BILL_NO_PATTERN } from '../midas-v1/api-limits';
-import { belongsTo, claim, driveCancel, drivePayment, finishExpired, leaseLapsed, settledPurchase, startRefund, startSession, type PaymentDeps, type Session } from './exactly-once';
+import { belongsTo, claim, driveCancel, drivePayment, finishExpired, finishGiveBack, leaseLapsed, refundIdOf, settledPurchase, startSession, type PaymentDeps, type Session } from './exactly-once';
 import { FINAL_STATES, withinSendDeadline, type Order, type OrderState } from './order-store';
 
 export type { ReconcileRequest, ReconcileResponse as ReconcileReport } from '../contract/answers';
@@ -94,9 +94,12 @@ export async function reconcile(req: ReconcileRequest, deps: PaymentDeps): Promi
       } else if (from === 'CANCELLING') {
         to = (await driveCancel(s, mine, true)).order;
       } else {
-        to = await drivePayment(s, mine, true);
-        // A coin purchase is always completed: the player asked for the item, and the server grants it.
-        if (to.state === 'COMPLETED' && to.kind === 'pay' && !to.purchase && deps.config.reconcilePayPolicy === 'refund') to = await refundByPolicy(s, to);
+        // Policy `refund` gives a raw pay found applied back (never shown as kept in between). A
+        // coin purchase is always completed: the player asked for the item, and the server grants it.
+        const giveBack = mine.kind === 'pay' && !mine.purchase && deps.config.reconcilePayPolicy === 'refund';
+        to = await drivePayment(s, mine, true, giveBack);
+        // 2.0 keeps the pay COMPLETED beside its refund: reported as given back once the refund is.
+        if (giveBack && to.api === 'v2' && to.state === 'COMPLETED' && (await deps.ledger.get(refundIdOf(to)))?.state === 'COMPLETED') to = { ...to, state: 'CANCELLED' };
       }
       report.resolved.push({ orderId: order._id, from, to: to.state });
       // The grant of a coin purchase follows its pay (or the pay a refund gave back).
@@ -123,7 +126,8 @@ export async function reconcile(req: ReconcileRequest, deps: PaymentDeps): Promi
     }
     report.examined += 1;
     try {
-      await settleReported(s, order, report);
+      if (!order.purchase) await finishGiveBack(s, order); // a raw pay whose policy refund was cut short
+      else await settleReported(s, order, report);
     } catch (e) {
       if (!isMidasCloudError(e) || e.code !== 'LEDGER_UNAVAILABLE') throw e;
       report.skipped.push({ orderId: order._id, why: 'ledger_unavailable' });
@@ -136,24 +140,4 @@ async function settleReported(s: Session, order: Order, report: ReconcileReport)
   const before = order.grant;
   const after = await settledPurchase(s, order);
   if (after.grant !== before || !after.grantOpen) report.granted.push({ orderId: order._id, grant: String(after.grant) });
-}
-
-/**
- * Policy `refund`: a pay the reconciler found applied is given back: v1 cancels its bill; 2.0
- * refunds the rest of it with a refund order of its own (reported as the pay's new state when it
- * went through). A refund that cannot be made now (the player's login lapsed) leaves the pay
- * COMPLETED, logged.
- */
-async function refundByPolicy(s: Session, pay: Order): Promise<Order> {
-  if (s.deps.api.api === 'v1') {
-    const again = await claim(s, pay, 'CANCELLING');
-    return again ? (await driveCancel(s, again, true)).order : pay;
-  }
-  try {
-    const refund = await startRefund(s, pay);
-    return refund.state === 'COMPLETED' ? { ...pay, state: 'CANCELLED' } : pay;
-  } catch (e) {
-    s.deps.log?.({ event: 'refund_not_made', orderId: pay._id, billNo: pay.billNo, code: isMidasCloudError(e) ? e.code : 'INTERNAL' });
-    return pay;
-  }
 }
