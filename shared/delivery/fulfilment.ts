@@ -323,7 +323,8 @@ export function mismatches(order: ClientOrder, kind: 'item' | 'coins', p: Record
   } else if (info.BuyQuantity !== order.quantity) {
     out.quantity = { push: info.BuyQuantity, order: order.quantity };
   }
-  if (info.ZoneId !== undefined && String(info.ZoneId) !== order.zoneId) out.zoneId = { push: info.ZoneId, order: order.zoneId };
+  const zone = info.ZoneId;
+  if (zone !== undefined && !((typeof zone === 'string' || typeof zone === 'number') && String(zone) === order.zoneId)) out.zoneId = { push: zone, order: order.zoneId };
   // OrigPrice is the price before any discount: the order's total (or, read per unit, its unit price).
   if (info.OrigPrice !== order.totalFen && info.OrigPrice !== order.unitPriceFen) out.price = { push: info.OrigPrice, order: order.totalFen };
   return out;
