@@ -263,7 +263,11 @@ async function main(): Promise<void> {
   const states: Record<string, number> = {};
   for (const o of orders) states[`${o.env} ${o.kind} ${o.state}`] = (states[`${o.env} ${o.kind} ${o.state}`] ?? 0) + 1;
   for (const o of orders) if (!FINAL.has(o.state)) violations.push(`order ${o._id} (${o.env} ${o.kind}) ended ${o.state}`);
-  for (const o of orders) if (o.grantOpen && !o.purchase) violations.push(`pay ${o.billNo} (${o.env}): a give-back by policy was never finished`);
+  const ids = new Set(orders.map((o) => o._id));
+  for (const o of orders) {
+    if (o.grantOpen && !o.purchase) violations.push(`pay ${o.billNo} (${o.env}): its refunds were never all written`);
+    for (const [id, share] of Object.entries(o.refunds ?? {})) if (share && !ids.has(id)) violations.push(`pay ${o.billNo} (${o.env}): ${share} coins reserved for a refund that was never written`);
+  }
 
   // Where each pay ended for its player. v1 cancels a pay by its own bill (CANCELLED); 2.0 keeps
   // the pay COMPLETED and refunds it with refund orders of their own, in whole or in part.

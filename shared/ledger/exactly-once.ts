@@ -278,23 +278,27 @@ async function giveBackApplied(s: Session, order: Order, result: NonNullable<Ord
   const id = refundIdOf(order);
   const completed = await settle(s, order, 'COMPLETED', { result, lastError: null, refundReserved: order.amount, refunds: { [id]: order.amount }, grantOpen: true });
   if (completed.state !== 'COMPLETED' || !completed.refunds?.[id]) return completed;
-  return finishGiveBack(s, completed);
+  return finishRefunds(s, completed);
 }
 
 /**
- * 2.0: writes and sends the refund a policy `refund` reserved on a completed pay (when it is not
- * written yet), then marks the pay as needing no more looks. Returns the pay as it is now.
+ * 2.0, a pay that is not a coin purchase (a purchase's grant settles it, shared/purchases): writes
+ * and sends every refund whose share was reserved and whose order was not written (a cancel cut
+ * short between the two writes, or a policy `refund`), then clears `grantOpen` unless another
+ * refund was reserved meanwhile. Returns the pay as it is now.
  */
-export async function finishGiveBack(s: Session, pay: Order): Promise<Order> {
-  const id = refundIdOf(pay);
-  try {
-    if (pay.refunds?.[id] && !(await s.deps.ledger.get(id))) await startRefund(s, pay);
-  } catch (e) {
-    // Not now (the player's login lapsed, the ledger failed): `grantOpen` stays, the reconciler comes back.
-    s.deps.log?.({ event: 'refund_not_made', orderId: pay._id, billNo: pay.billNo, code: isMidasCloudError(e) ? e.code : 'INTERNAL' });
-    return (await s.deps.ledger.get(pay._id)) ?? pay;
+export async function finishRefunds(s: Session, pay: Order): Promise<Order> {
+  for (const [id, share] of Object.entries(pay.refunds ?? {})) {
+    if (!share || (await s.deps.ledger.get(id))) continue;
+    try {
+      await writeRefund(s, pay, id, share);
+    } catch (e) {
+      // Not now (the ledger failed, or Midas refused it and its share went back): the reconciler comes back.
+      s.deps.log?.({ event: 'refund_not_made', orderId: pay._id, billNo: pay.billNo, code: isMidasCloudError(e) ? e.code : 'INTERNAL' });
+      return (await s.deps.ledger.get(pay._id)) ?? pay;
+    }
   }
-  await s.deps.ledger.update(pay._id, { states: ['COMPLETED'] }, { grantOpen: false });
+  await s.deps.ledger.update(pay._id, { states: ['COMPLETED'], refundReserved: pay.refundReserved ?? 0 }, { grantOpen: false });
   return (await s.deps.ledger.get(pay._id)) ?? pay;
 }
 
@@ -609,10 +613,19 @@ export async function startRefund(s: Session, pay: Order, amount?: number, key?:
     await deps.api.prepare?.('refund', pay.openid);
     // A coin purchase's grant no longer matches once a refund may be sent (the reconciler looks).
     if (cur.purchase && !cur.grantOpen) await deps.ledger.update(pay._id, { states: ['COMPLETED'] }, { grantOpen: true });
+    // The reservation also sets `grantOpen`: the reconciler looks at the pay until its refunds are written.
     if (await deps.ledger.reserveRefund(pay._id, reserved, id, share)) break;
     if (tries >= 5) throw new MidasCloudError('LEDGER_UNAVAILABLE', 'the payment is being refunded by another request; try again', { outcome: 'not_applied' });
   }
+  return writeRefund(s, pay, id, share, key);
+}
 
+/**
+ * Writes the refund order of a share reserved on `pay` (id and share as reserved) and sends it;
+ * whoever writes it first, there is one. Throws the refund's failure if Midas refused it.
+ */
+async function writeRefund(s: Session, pay: Order, id: string, share: number, key?: string): Promise<Order> {
+  const { deps } = s;
   const t = s.now();
   const { openid, appid, zoneId, userIp } = pay.call;
   const billNo = newBillNo();
@@ -636,10 +649,10 @@ export async function startRefund(s: Session, pay: Order, amount?: number, key?:
   try {
     written = await deps.ledger.insertOnce(order);
   } catch (e) {
-    // The share stays reserved for this refund: a repeat of the request is the same refund and
-    // finishes it (for a coin purchase, so does the reconciler).
+    // The share stays reserved for this refund: the reconciler writes and sends it, and a repeat
+    // of the request is the same refund.
     if (isMidasCloudError(e) && e.code === 'LEDGER_UNAVAILABLE') {
-      throw Object.assign(new MidasCloudError('LEDGER_UNAVAILABLE', 'the order ledger is not available: nothing was refunded yet; repeat this request to finish the refund', { outcome: 'unknown' }), { billNo: pay.billNo });
+      throw Object.assign(new MidasCloudError('LEDGER_UNAVAILABLE', 'the order ledger is not available: nothing was refunded yet; the refund stays reserved and is sent by the reconciler (repeat this request for its outcome)', { outcome: 'unknown' }), { billNo: pay.billNo });
     }
     throw e;
   }

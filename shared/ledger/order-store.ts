@@ -84,7 +84,9 @@ export interface Order {
   /**
    * A coin purchase (`buyWithCoins`): a pay whose product the server grants. `grant` says where
    * the grant stands; `grantOpen` is true while the grant does not match the pay yet (not granted
-   * for a kept pay, or not taken back for a cancelled one): the reconciler finishes those.
+   * for a kept pay, or not taken back for a cancelled one): the reconciler finishes those. On
+   * any 2.0 pay, reserving a refund sets it too, so that a refund whose order was never written
+   * (the cancel cut short) is written and sent by the reconciler.
    */
   purchase?: { productId: string; quantity: number; coinPrice: number };
   grant?: GrantState;
@@ -205,14 +207,15 @@ export class Ledger {
   /**
    * Reserves `amount` of a COMPLETED pay for refund order `refundId`, if the pay still has
    * `expectReserved` reserved (optimistic: a concurrent refund makes this fail, and the caller
-   * reads again). The refunds of a pay can never add up to more than the pay.
+   * reads again). The refunds of a pay can never add up to more than the pay. Sets `grantOpen`
+   * in the same write: the reconciler looks at the pay until the refund's order is written.
    */
   async reserveRefund(payId: string, expectReserved: number, refundId: string, amount: number): Promise<boolean> {
     const _ = this.db.command;
     try {
       const r = await this.coll()
         .where({ _id: payId, state: 'COMPLETED', refundReserved: expectReserved })
-        .update({ data: { refundReserved: _.inc(amount), [`refunds.${refundId}`]: amount } });
+        .update({ data: { refundReserved: _.inc(amount), [`refunds.${refundId}`]: amount, grantOpen: true } });
       return r.stats.updated === 1;
     } catch (e) {
       throw Ledger.fail(e);

@@ -18,7 +18,7 @@ import type { ReconcileRequest, ReconcileResponse as ReconcileReport } from '../
 import { MidasCloudError, isMidasCloudError } from '../edge/errors';
 import { requestFields } from '../edge/request';
 import { BILL_NO_PATTERN } from '../midas-v1/api-limits';
-import { belongsTo, claim, driveCancel, drivePayment, finishExpired, finishGiveBack, leaseLapsed, refundIdOf, settledPurchase, startSession, type PaymentDeps, type Session } from './exactly-once';
+import { belongsTo, claim, driveCancel, drivePayment, finishExpired, finishRefunds, leaseLapsed, refundIdOf, settledPurchase, startSession, type PaymentDeps, type Session } from './exactly-once';
 import { FINAL_STATES, withinSendDeadline, type Order, type OrderState } from './order-store';
 
 export type { ReconcileRequest, ReconcileResponse as ReconcileReport } from '../contract/answers';
@@ -126,7 +126,7 @@ export async function reconcile(req: ReconcileRequest, deps: PaymentDeps): Promi
     }
     report.examined += 1;
     try {
-      if (!order.purchase) await finishGiveBack(s, order); // a raw pay whose policy refund was cut short
+      if (!order.purchase) await finishRefunds(s, order); // a pay with a refund reserved and not written
       else await settleReported(s, order, report);
     } catch (e) {
       if (!isMidasCloudError(e) || e.code !== 'LEDGER_UNAVAILABLE') throw e;

@@ -220,6 +220,29 @@ describe('refunds: each its own bill, partial, never more than the pay', () => {
     expect(cloud().wxa.journal.filter((j) => j.op === 'cancelpay' && j.body.pay_bill_no === payBill && j.applied).map((j) => j.body.amount)).toEqual([30, 70]);
   });
 
+  test('a refund cut short after its share was reserved (its order not written) is sent by the reconciler, once', async () => {
+    const openid = await player(100);
+    const paid = await call(cloud(), 'pay', { amt: 100 }, { openid });
+    const payBill = billOf(paid);
+    cloud().database.injectFault({ kind: 'refuse', collection: 'midas_orders', action: 'database.insertDocument' });
+    const cut = await call(cloud(), 'cancelPay', { billNo: payBill, amount: 30, idempotencyKey: 'cut' }, { source: 'scf' });
+    expect(cut).toMatchObject({ ok: false, error: { code: 'LEDGER_UNAVAILABLE' } });
+    expect(balance(openid)).toBe(0);
+    const pay = (await orders()).find((o) => o.billNo === payBill)!;
+    expect(pay).toMatchObject({ refundReserved: 30, grantOpen: true });
+    cloud().database.clearFaults();
+    await call(cloud(), 'reconcile', {}, { source: 'wx_trigger' }, { MIDAS_RECONCILE_MIN_AGE_MS: '0', MIDAS_MAX_CLOCK_SKEW_MS: '0' });
+    expect(balance(openid)).toBe(30);
+    expect((await orders()).find((o) => o.billNo === payBill)).toMatchObject({ refundReserved: 30, grantOpen: false });
+    // The same request again is the same refund; the rest is still there to refund.
+    expect(await call(cloud(), 'cancelPay', { billNo: payBill, amount: 30, idempotencyKey: 'cut' }, { source: 'scf' })).toMatchObject({ ok: true, data: { state: 'COMPLETED', amount: 30 } });
+    expect(await call(cloud(), 'cancelPay', { billNo: payBill }, { source: 'scf' })).toMatchObject({ ok: true, data: { state: 'COMPLETED', amount: 70 } });
+    expect(balance(openid)).toBe(100);
+    expect(cloud().wxa.journal.filter((j) => j.op === 'cancelpay' && j.body.pay_bill_no === payBill && j.applied).map((j) => j.body.amount)).toEqual([30, 70]);
+    await call(cloud(), 'reconcile', {}, { source: 'wx_trigger' }, { MIDAS_RECONCILE_MIN_AGE_MS: '0', MIDAS_MAX_CLOCK_SKEW_MS: '0' });
+    expect((await orders()).find((o) => o.billNo === payBill)).toMatchObject({ refundReserved: 100, grantOpen: false });
+  });
+
   test('a partial refund needs its own idempotency key', async () => {
     const openid = await player(10);
     const paid = await call(cloud(), 'pay', { amt: 10 }, { openid });
