@@ -287,9 +287,10 @@ async function giveBackApplied(s: Session, order: Order, result: NonNullable<Ord
  * short between the two writes, or a policy `refund`), then clears `grantOpen` unless another
  * refund was reserved meanwhile. Returns the pay as it is now.
  */
-export async function finishRefunds(s: Session, pay: Order): Promise<Order> {
+export async function finishRefunds(s: Session, pay: Order, write = true): Promise<Order> {
   for (const [id, share] of Object.entries(pay.refunds ?? {})) {
     if (!share || (await s.deps.ledger.get(id))) continue;
+    if (!write) return pay; // (`write` false: only clear the mark when nothing is left to write)
     try {
       await writeRefund(s, pay, id, share);
     } catch (e) {
@@ -617,7 +618,10 @@ export async function startRefund(s: Session, pay: Order, amount?: number, key?:
     if (await deps.ledger.reserveRefund(pay._id, reserved, id, share)) break;
     if (tries >= 5) throw new MidasCloudError('LEDGER_UNAVAILABLE', 'the payment is being refunded by another request; try again', { outcome: 'not_applied' });
   }
-  return writeRefund(s, pay, id, share, key);
+  const refund = await writeRefund(s, pay, id, share, key);
+  // Written: unless another refund of it is in flight, the pay needs no look from the reconciler.
+  if (!pay.purchase) await finishRefunds(s, (await deps.ledger.get(pay._id).catch(() => undefined)) ?? pay, false).catch(() => undefined);
+  return refund;
 }
 
 /**

@@ -239,7 +239,7 @@ describe('refunds: each its own bill, partial, never more than the pay', () => {
     expect(await call(cloud(), 'cancelPay', { billNo: payBill }, { source: 'scf' })).toMatchObject({ ok: true, data: { state: 'COMPLETED', amount: 70 } });
     expect(balance(openid)).toBe(100);
     expect(cloud().wxa.journal.filter((j) => j.op === 'cancelpay' && j.body.pay_bill_no === payBill && j.applied).map((j) => j.body.amount)).toEqual([30, 70]);
-    await call(cloud(), 'reconcile', {}, { source: 'wx_trigger' }, { MIDAS_RECONCILE_MIN_AGE_MS: '0', MIDAS_MAX_CLOCK_SKEW_MS: '0' });
+    // A refund written at once leaves nothing for the reconciler to look at.
     expect((await orders()).find((o) => o.billNo === payBill)).toMatchObject({ refundReserved: 100, grantOpen: false });
   });
 
