@@ -288,19 +288,72 @@ async function giveBackApplied(s: Session, order: Order, result: NonNullable<Ord
  * refund was reserved meanwhile. Returns the pay as it is now.
  */
 export async function finishRefunds(s: Session, pay: Order, write = true): Promise<Order> {
-  for (const [id, share] of Object.entries(pay.refunds ?? {})) {
-    if (!share || (await s.deps.ledger.get(id))) continue;
-    if (!write) return pay; // (`write` false: only clear the mark when nothing is left to write)
-    try {
-      await writeRefund(s, pay, id, share);
-    } catch (e) {
-      // Not now (the ledger failed, or Midas refused it and its share went back): the reconciler comes back.
-      s.deps.log?.({ event: 'refund_not_made', orderId: pay._id, billNo: pay.billNo, code: isMidasCloudError(e) ? e.code : 'INTERNAL' });
+  for (let round = 0; round < 3; round++) {
+    let waiting = false;
+    let changed = false;
+    for (const [id, share] of Object.entries(pay.refunds ?? {})) {
+      if (!share) continue;
+      const refund = await s.deps.ledger.get(id);
+      const lapsed = refund?.state === 'FAILED' && refund.lastError?.code === 'SESSION_EXPIRED';
+      if (refund && !lapsed) continue;
+      if (!write) return pay; // (`write` false: only clear the mark when nothing is left to do)
+      if (lapsed) {
+        if ((await retryLapsedRefund(s, pay, id, share, refund)) === 'waiting') waiting = true;
+        else changed = true;
+        continue;
+      }
+      try {
+        await writeRefund(s, pay, id, share);
+        changed = true;
+      } catch (e) {
+        // Not now (the ledger failed, the login lapsed, or Midas refused it and its share went back): the reconciler comes back.
+        s.deps.log?.({ event: 'refund_not_made', orderId: pay._id, billNo: pay.billNo, code: isMidasCloudError(e) ? e.code : 'INTERNAL' });
+        return (await s.deps.ledger.get(pay._id)) ?? pay;
+      }
+    }
+    if (waiting) return (await s.deps.ledger.get(pay._id)) ?? pay;
+    if (!changed) {
+      await s.deps.ledger.update(pay._id, { states: ['COMPLETED'], refundReserved: pay.refundReserved ?? 0 }, { grantOpen: false });
       return (await s.deps.ledger.get(pay._id)) ?? pay;
     }
+    pay = (await s.deps.ledger.get(pay._id)) ?? pay; // something changed: look again before clearing the mark
   }
-  await s.deps.ledger.update(pay._id, { states: ['COMPLETED'], refundReserved: pay.refundReserved ?? 0 }, { grantOpen: false });
-  return (await s.deps.ledger.get(pay._id)) ?? pay;
+  return pay;
+}
+
+/**
+ * 2.0: the refunds of `pay` that Midas refused only because the player's login had lapsed
+ * (SESSION_EXPIRED keeps their share) are sent again once the player has logged in (nothing is
+ * sent before); one too old to send is given up, its share given back (logged for an operator).
+ * `waiting`: one still waits for a login; `changed`: one was sent or given up; else `none`.
+ */
+export async function retryLapsedRefunds(s: Session, pay: Order): Promise<'none' | 'changed' | 'waiting'> {
+  let outcome: 'none' | 'changed' | 'waiting' = 'none';
+  for (const [id, share] of Object.entries(pay.refunds ?? {})) {
+    if (!share) continue;
+    const refund = await s.deps.ledger.get(id);
+    if (refund?.state !== 'FAILED' || refund.lastError?.code !== 'SESSION_EXPIRED') continue;
+    const r = await retryLapsedRefund(s, pay, id, share, refund);
+    if (r === 'waiting') outcome = 'waiting';
+    else if (outcome === 'none') outcome = 'changed';
+  }
+  return outcome;
+}
+
+async function retryLapsedRefund(s: Session, pay: Order, id: string, share: number, refund: Order): Promise<'changed' | 'waiting'> {
+  if (!withinSendDeadline(refund, s.now())) {
+    await s.deps.ledger.releaseRefund(pay._id, id, share);
+    s.deps.log?.({ event: 'refund_expired', orderId: pay._id, billNo: pay.billNo, refundBillNo: refund.billNo, coins: share });
+    return 'changed';
+  }
+  try {
+    await s.deps.api.prepare?.('refund', refund.openid);
+  } catch (e) {
+    if (!isMidasCloudError(e) || e.code !== 'SESSION_EXPIRED') throw e;
+    return 'waiting'; // still no login: nothing sent
+  }
+  const again = await followExisting(s, refund);
+  return again.state === 'FAILED' && again.lastError?.code === 'SESSION_EXPIRED' ? 'waiting' : 'changed';
 }
 
 /** The id of a 2.0 refund of `pay`: from the pay and the request's key (none: "the rest of the pay"). */

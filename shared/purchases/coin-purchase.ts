@@ -18,7 +18,7 @@ import type { BuyWithCoinsResponse, CoinOrderState, CoinOrderView } from '../con
 import { MidasCloudError, isMidasCloudError } from '../edge/errors';
 import { requestFields } from '../edge/request';
 import { GrantRefused, type ClientOrder, type Fulfilment, type FulfilmentConfig, type RevokeOutcome } from '../delivery/fulfilment';
-import { answerFor, claim, driveCancel, openOrder, release, startRefund, type PaymentDeps, type PurchaseSettler, type Session } from '../ledger/exactly-once';
+import { answerFor, claim, driveCancel, openOrder, release, retryLapsedRefunds, startRefund, type PaymentDeps, type PurchaseSettler, type Session } from '../ledger/exactly-once';
 import { FINAL_STATES, type GrantState, type Order } from '../ledger/order-store';
 import { ZONE_ID_PATTERN } from '../midas-v1/api-limits';
 import { IDEMPOTENCY_KEY_FIELD, IDEMPOTENCY_KEY_PATTERN } from '../midas-v1/event-validation';
@@ -206,7 +206,13 @@ export function purchaseSettler(g: GrantDeps): PurchaseSettler {
           return (await s.deps.ledger.get(o._id)) ?? o;
         }
         const standing = o.api === 'v2' && o.state === 'COMPLETED' ? await refundStanding(s, o) : 'none';
-        if (standing === 'open') return o; // a refund is in flight: its end settles the grant
+        if (standing === 'open') {
+          // A refund in flight settles the grant when it ends; one refused for a lapsed login is
+          // sent again once the player has logged in (or given up when too old to send).
+          if ((await retryLapsedRefunds(s, o)) !== 'changed') return o;
+          o = (await s.deps.ledger.get(o._id)) ?? o;
+          continue;
+        }
         if (standing === 'unwritten') {
           // A cancel asked for and cut short: finish it. Its refund's id comes from the pay (a
           // purchase is refunded whole), so this is the same refund, written once whoever writes it.

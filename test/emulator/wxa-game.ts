@@ -80,8 +80,8 @@ export class WxaGameBackend extends ScriptedMidas {
   readonly signatures: string[] = [];
   private tokens = new Map<string, { appid: string; expiresAt: number; valid: boolean }>();
   private current = new Map<string, string>();
-  /** openids whose current session_key WeChat has expired (90016). */
-  private expired = new Set<string>();
+  /** The session_key WeChat expired, per openid (90016); a later login's key is good again. */
+  private expired = new Map<string, string | undefined>();
   /** Client orders marked delivered (out_trade_no). */
   readonly delivered = new Set<string>();
   stableTokenCalls = 0;
@@ -107,9 +107,13 @@ export class WxaGameBackend extends ScriptedMidas {
     for (const d of s.delivered) this.delivered.add(d);
   }
 
-  /** WeChat expires the player's current session_key: calls signed with it answer 90016. */
+  /** WeChat expires the player's current session_key: calls signed with it answer 90016 (until a new login). */
   expireSession(openid: string): void {
-    this.expired.add(openid);
+    this.expired.set(openid, this.wechat.currentSessionKey(openid));
+  }
+
+  private isExpired(openid: string, key: string | undefined): boolean {
+    return this.expired.has(openid) && this.expired.get(openid) === key;
   }
 
   private accountId(env: MidasEnv, zoneId: string, openid: string): string {
@@ -175,7 +179,7 @@ export class WxaGameBackend extends ScriptedMidas {
     if (tokenError) return json({ errcode: tokenError, errmsg: ERRMSG[tokenError] });
     const openid = query.get('openid') ?? '';
     const key = this.wechat.currentSessionKey(openid);
-    const ok = key !== undefined && !this.expired.has(openid) && signaturesEqual(userSignature('', key), query.get('signature') ?? '') && query.get('sig_method') === 'hmac_sha256';
+    const ok = key !== undefined && !this.isExpired(openid, key) && signaturesEqual(userSignature('', key), query.get('signature') ?? '') && query.get('sig_method') === 'hmac_sha256';
     return json(ok ? { errcode: 0, errmsg: 'ok' } : { errcode: 87009, errmsg: 'invalid signature' });
   }
 
@@ -233,7 +237,7 @@ export class WxaGameBackend extends ScriptedMidas {
     const current = this.wechat.currentSessionKey(openid);
     const signature = query.get('signature') ?? '';
     if (!current || !signaturesEqual(userSignature(raw, current), signature)) return fail(90010);
-    if (this.expired.has(openid)) return fail(90016);
+    if (this.isExpired(openid, current)) return fail(90016);
 
     const faultRule = this.takeFault(V1_NAME[op], env);
     if (faultRule?.kind === 'busy' || faultRule?.kind === 'inProgress') {

@@ -178,6 +178,24 @@ describe.each(['v1', 'v2'] as const)('with MIDAS_API=%s', (api) => {
     });
   }
 
+  if (api === 'v2') {
+    test('2.0: a cancel refused because the player’s login lapsed is finished by the reconciler after the next login: coins back, gems taken back', async () => {
+      const openid = await player(100);
+      const r = await buy(openid, { productId: 'gems_60', idempotencyKey: 'lapsed-1' });
+      cloud().wxa.expireSession(openid);
+      expect(await call(cloud(), 'cancelPay', { billNo: dataOf(r).billNo }, SCF)).toMatchObject({ ok: false, error: { code: 'SESSION_EXPIRED' } });
+      expect(await inventory(openid)).toEqual({ gems: 60 });
+      await call(cloud(), 'reconcile', {}, SCF, RECONCILE_NOW);
+      expect(balance(openid)).toBe(50);
+      expect(await order(dataOf(r).orderId)).toMatchObject({ grant: 'DELIVERED', grantOpen: true });
+      await call(cloud(), 'login', { code: cloud().wechat.wxLogin(openid) }, { openid });
+      await call(cloud(), 'reconcile', {}, SCF, RECONCILE_NOW);
+      expect(balance(openid)).toBe(100);
+      expect(await inventory(openid)).toEqual({ gems: 0 });
+      expect(await order(dataOf(r).orderId)).toMatchObject({ grant: 'REVOKED', grantOpen: false });
+    });
+  }
+
   test('the grant fails after the pay (the inventory write is refused): resolving, then the reconciler grants it once', async () => {
     const openid = await player(100);
     cloud().database.injectFault({ kind: 'refuse', collection: 'midas_inventory', action: 'database.modifyDocument', times: 10 });

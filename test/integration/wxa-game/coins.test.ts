@@ -243,6 +243,26 @@ describe('refunds: each its own bill, partial, never more than the pay', () => {
     expect((await orders()).find((o) => o.billNo === payBill)).toMatchObject({ refundReserved: 100, grantOpen: false });
   });
 
+  test('a refund refused because the player’s login lapsed is sent by the reconciler once the player logs in again', async () => {
+    const openid = await player(100);
+    const paid = await call(cloud(), 'pay', { amt: 40 }, { openid });
+    const payBill = billOf(paid);
+    cloud().wxa.expireSession(openid);
+    expect(await call(cloud(), 'cancelPay', { billNo: payBill }, { source: 'scf' })).toMatchObject({ ok: false, error: { code: 'SESSION_EXPIRED' } });
+    expect(balance(openid)).toBe(60);
+    const now = { MIDAS_RECONCILE_MIN_AGE_MS: '0', MIDAS_MAX_CLOCK_SKEW_MS: '0' };
+    // No login yet: nothing is sent, the refund waits, the pay stays marked.
+    const sent = cloud().wxa.journal.length;
+    await call(cloud(), 'reconcile', {}, { source: 'wx_trigger' }, now);
+    expect(cloud().wxa.journal.length).toBe(sent);
+    expect((await orders()).find((o) => o.billNo === payBill)).toMatchObject({ refundReserved: 40, grantOpen: true });
+    await login(openid);
+    await call(cloud(), 'reconcile', {}, { source: 'wx_trigger' }, now);
+    expect(balance(openid)).toBe(100);
+    expect((await orders()).find((o) => o.billNo === payBill)).toMatchObject({ refundReserved: 40, grantOpen: false });
+    expect((await orders()).filter((o) => o.refundOf && o.call.payBillNo === payBill).map((o) => o.state)).toEqual(['COMPLETED']);
+  });
+
   test('a partial refund needs its own idempotency key', async () => {
     const openid = await player(10);
     const paid = await call(cloud(), 'pay', { amt: 10 }, { openid });
