@@ -158,6 +158,16 @@ async function main(): Promise<void> {
     const openid = pick(players);
     const roll = rand();
     if (rand() < 0.12) cloud.injectFault({ op: pick(['pay', 'present', 'cancelPay'] as const), env: pick(ENVS), fault: pick(v2 ? V2_FAULTS : MIDAS_FAULTS), times: 1 + Math.floor(rand() * 3) }, args.api);
+    if (v2 && rand() < 0.01) {
+      // WeChat expires a player's session_key (90016): their calls fail until they log in again.
+      cloud.wxa.expireSession(pick(players));
+      count('sessions expired by WeChat (2.0)');
+    }
+    if (v2 && rand() < 0.02) {
+      const who = pick(players);
+      await cloud.invoke('login', { code: cloud.wechat.wxLogin(who) }, { openid: who });
+      count('players logging in again (2.0)');
+    }
     if (rand() < 0.04) {
       cloud.database.injectFault({ kind: pick(DB_FAULTS), collection: rand() < 0.7 ? COLLECTION : INVENTORY, action: pick(DB_ACTIONS) });
       count('database faults injected');
@@ -236,6 +246,8 @@ async function main(): Promise<void> {
   cloud.clearFaults();
   cloud.database.clearFaults();
   await new Promise((r) => setTimeout(r, 1500));
+  // Every player logs in once more: a refund refused for a lapsed login is then sent by the reconciler.
+  if (v2) for (const openid of players) await cloud.invoke('login', { code: cloud.wechat.wxLogin(openid) }, { openid });
   const ours = async () => ((await cloud.database.all(COLLECTION)) as unknown as Order[]).filter((o) => players.includes(o.openid));
   // Orders touched by a reconciler whose clock ran ahead carry times (updatedAt, leases) up to
   // 25 s in the future: they are named explicitly, and rounds go on while real time catches up.
@@ -266,7 +278,11 @@ async function main(): Promise<void> {
   const ids = new Set(orders.map((o) => o._id));
   for (const o of orders) {
     if (o.grantOpen && !o.purchase) violations.push(`pay ${o.billNo} (${o.env}): its refunds were never all written`);
-    for (const [id, share] of Object.entries(o.refunds ?? {})) if (share && !ids.has(id)) violations.push(`pay ${o.billNo} (${o.env}): ${share} coins reserved for a refund that was never written`);
+    for (const [id, share] of Object.entries(o.refunds ?? {})) {
+      if (share && !ids.has(id)) violations.push(`pay ${o.billNo} (${o.env}): ${share} coins reserved for a refund that was never written`);
+      const r = orders.find((x) => x._id === id);
+      if (share && r?.state === 'FAILED') violations.push(`pay ${o.billNo} (${o.env}): ${share} coins reserved for refund ${r.billNo}, which ended FAILED (${r.lastError?.code})`);
+    }
   }
 
   // Where each pay ended for its player. v1 cancels a pay by its own bill (CANCELLED); 2.0 keeps

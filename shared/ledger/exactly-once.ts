@@ -177,6 +177,8 @@ async function attempts(s: Session, order: Order, op: CoinOp, values: CallValues
   const sleep = deps.sleep ?? defaultSleep;
   const random = deps.random ?? Math.random;
   const counter = op === 'cancelPay' ? 'cancelAttempts' : 'attempts';
+  // Attempts of this bill before this session's first one (that one is counted when `firstCounted`).
+  const before = order[counter] - (firstCounted ? 1 : 0);
   for (let n = 0; ; n++) {
     // The write that made the order ours (insert or claim) counted the first attempt already.
     if (n > 0 || !firstCounted) {
@@ -192,6 +194,9 @@ async function attempts(s: Session, order: Order, op: CoinOp, values: CallValues
       error = isMidasCloudError(e) ? e : fromCloudCallError(e, true);
     }
     if (error.code === alreadyDone) return { kind: 'done', data: null };
+    // 2.0 checks the player's session before it looks at the bill: a refusal for the session says
+    // nothing of an earlier attempt of the same bill, which may have gone through. Unknown, then.
+    if (error.code === 'SESSION_EXPIRED' && before + n > 0) return { kind: 'exhausted', error };
     if (!error.retryable) return { kind: 'definite', error };
     const backoff = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** n) * (0.5 + random() / 2);
     if (now() + backoff + MIN_ATTEMPT_MS + FINAL_WRITE_RESERVE_MS > s.deadline) return { kind: 'exhausted', error };
@@ -284,8 +289,9 @@ async function giveBackApplied(s: Session, order: Order, result: NonNullable<Ord
 /**
  * 2.0, a pay that is not a coin purchase (a purchase's grant settles it, shared/purchases): writes
  * and sends every refund whose share was reserved and whose order was not written (a cancel cut
- * short between the two writes, or a policy `refund`), then clears `grantOpen` unless another
- * refund was reserved meanwhile. Returns the pay as it is now.
+ * short between the two writes, or a policy `refund`), sends again one refused for a lapsed login
+ * once the player has logged in, and clears `grantOpen` once every refund it read is COMPLETED
+ * (unless another was reserved meanwhile). `write` false: only that last step. Returns the pay.
  */
 export async function finishRefunds(s: Session, pay: Order, write = true): Promise<Order> {
   for (let round = 0; round < 3; round++) {
@@ -294,25 +300,30 @@ export async function finishRefunds(s: Session, pay: Order, write = true): Promi
     for (const [id, share] of Object.entries(pay.refunds ?? {})) {
       if (!share) continue;
       const refund = await s.deps.ledger.get(id);
-      const lapsed = refund?.state === 'FAILED' && refund.lastError?.code === 'SESSION_EXPIRED';
-      if (refund && !lapsed) continue;
+      if (refund?.state === 'COMPLETED') continue;
+      // In flight: its end decides; the mark stays until every refund is done.
+      if (refund && refund.state !== 'FAILED') return (await s.deps.ledger.get(pay._id)) ?? pay;
       if (!write) return pay; // (`write` false: only clear the mark when nothing is left to do)
-      if (lapsed) {
+      if (refund?.lastError?.code === 'SESSION_EXPIRED') {
         if ((await retryLapsedRefund(s, pay, id, share, refund)) === 'waiting') waiting = true;
         else changed = true;
-        continue;
-      }
-      try {
-        await writeRefund(s, pay, id, share);
+      } else if (refund) {
+        // Refused for good, and its share not given back yet (that write failed): give it back now.
+        await s.deps.ledger.releaseRefund(pay._id, id, share);
         changed = true;
-      } catch (e) {
-        // Not now (the ledger failed, the login lapsed, or Midas refused it and its share went back): the reconciler comes back.
-        s.deps.log?.({ event: 'refund_not_made', orderId: pay._id, billNo: pay.billNo, code: isMidasCloudError(e) ? e.code : 'INTERNAL' });
-        return (await s.deps.ledger.get(pay._id)) ?? pay;
+      } else {
+        try {
+          await writeRefund(s, pay, id, share);
+        } catch (e) {
+          // Not now (the ledger failed, the login lapsed, or Midas refused it): the reconciler comes back.
+          s.deps.log?.({ event: 'refund_not_made', orderId: pay._id, billNo: pay.billNo, code: isMidasCloudError(e) ? e.code : 'INTERNAL' });
+        }
+        changed = true;
       }
     }
     if (waiting) return (await s.deps.ledger.get(pay._id)) ?? pay;
     if (!changed) {
+      // Every refund reserved when `pay` was read is COMPLETED; a later one changes refundReserved.
       await s.deps.ledger.update(pay._id, { states: ['COMPLETED'], refundReserved: pay.refundReserved ?? 0 }, { grantOpen: false });
       return (await s.deps.ledger.get(pay._id)) ?? pay;
     }
@@ -525,7 +536,8 @@ async function followExisting(s: Session, order: Order): Promise<Order> {
   // Refused only because the login had lapsed: once the player logged in again, the same bill is
   // sent again (it was never applied, and a bill is applied once in any case).
   if (current.state === 'FAILED' && current.lastError?.code === 'SESSION_EXPIRED' && withinSendDeadline(current, s.now()) && leaseLapsed(s, current)) {
-    const mine = await claim(s, current, 'PENDING');
+    // A coin purchase owes its grant again once its pay may go through (it was marked NONE).
+    const mine = await claim(s, current, 'PENDING', true, current.purchase ? { patch: { grant: 'PENDING', grantOpen: true } } : {});
     if (mine) return drivePayment(s, mine, true);
   }
   while (current && !FINAL_STATES.has(current.state) && current.state !== 'CANCELLING') {

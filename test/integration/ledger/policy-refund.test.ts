@@ -82,8 +82,8 @@ describe.each(['v1', 'v2'] as const)('with MIDAS_API=%s', (api) => {
       const orderId = (first as unknown as { data: { orderId: string } }).data.orderId;
       local.clearFaults();
       const policy = { MIDAS_RECONCILE_PAY_POLICY: 'refund', MIDAS_RECONCILE_MIN_AGE_MS: '0', MIDAS_MAX_CLOCK_SKEW_MS: '0' };
-      // The refund order's insert is refused: the pay is COMPLETED with the refund reserved, nothing refunded yet.
-      local.database.injectFault({ kind: 'refuse', collection: 'midas_orders', action: 'database.insertDocument' });
+      // The refund order's inserts are refused: the pay is COMPLETED with the refund reserved, nothing refunded yet.
+      local.database.injectFault({ kind: 'refuse', collection: 'midas_orders', action: 'database.insertDocument', times: 10 });
       expect(await call(local, 'reconcile', { orderIds: [orderId] }, { source: 'wx_trigger' }, policy)).toMatchObject({ ok: true });
       expect((await orders()).find((o) => o._id === orderId)).toMatchObject({ state: 'COMPLETED', refundReserved: 30, grantOpen: true });
       expect(balance(openid)).toBe(70);

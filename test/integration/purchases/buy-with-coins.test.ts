@@ -179,6 +179,21 @@ describe.each(['v1', 'v2'] as const)('with MIDAS_API=%s', (api) => {
   }
 
   if (api === 'v2') {
+    test('2.0: a purchase refused for a lapsed login, repeated after the next login, is charged and granted once', async () => {
+      const openid = await player(100);
+      cloud().wxa.expireSession(openid);
+      expect(await buy(openid, { productId: 'gems_60', idempotencyKey: 'relog-1' })).toMatchObject({ ok: false, error: { code: 'SESSION_EXPIRED' } });
+      expect(balance(openid)).toBe(100);
+      await call(cloud(), 'login', { code: cloud().wechat.wxLogin(openid) }, { openid });
+      const again = await buy(openid, { productId: 'gems_60', idempotencyKey: 'relog-1' });
+      expect(again).toMatchObject({ ok: true, data: { state: 'DELIVERED', grant: 'DELIVERED' } });
+      expect(balance(openid)).toBe(50);
+      expect(await inventory(openid)).toEqual({ gems: 60 });
+      expect(await order(dataOf(again).orderId)).toMatchObject({ state: 'COMPLETED', grant: 'DELIVERED', grantOpen: false });
+    });
+  }
+
+  if (api === 'v2') {
     test('2.0: a cancel refused because the player’s login lapsed is finished by the reconciler after the next login: coins back, gems taken back', async () => {
       const openid = await player(100);
       const r = await buy(openid, { productId: 'gems_60', idempotencyKey: 'lapsed-1' });

@@ -263,6 +263,28 @@ describe('refunds: each its own bill, partial, never more than the pay', () => {
     expect((await orders()).filter((o) => o.refundOf && o.call.payBillNo === payBill).map((o) => o.state)).toEqual(['COMPLETED']);
   });
 
+  test('a refund still unknown keeps the pay marked: when it is refused later for a lapsed login, it is still sent after the next login', async () => {
+    const openid = await player(100);
+    const paid = await call(cloud(), 'pay', { amt: 50 }, { openid });
+    const payBill = billOf(paid);
+    const now = { MIDAS_RECONCILE_MIN_AGE_MS: '0', MIDAS_MAX_CLOCK_SKEW_MS: '0' };
+    cloud().injectFault({ op: 'cancelPay', fault: { kind: 'busy' }, times: 1000 });
+    expect(await call(cloud(), 'cancelPay', { billNo: payBill, amount: 20, idempotencyKey: 'unk' }, { source: 'scf' }, { MIDAS_TIME_BUDGET_MS: '400' })).toMatchObject({ ok: true, data: { state: 'UNKNOWN' } });
+    // Still unknown after a run: the pay stays marked.
+    await call(cloud(), 'reconcile', {}, { source: 'wx_trigger' }, { ...now, MIDAS_TIME_BUDGET_MS: '400' });
+    expect((await orders()).find((o) => o.billNo === payBill)).toMatchObject({ refundReserved: 20, grantOpen: true });
+    // Then WeChat expires the session: the refund is refused (90016) and waits for a login.
+    cloud().clearFaults();
+    cloud().wxa.expireSession(openid);
+    await call(cloud(), 'reconcile', {}, { source: 'wx_trigger' }, now);
+    expect(balance(openid)).toBe(50);
+    expect((await orders()).find((o) => o.billNo === payBill)).toMatchObject({ refundReserved: 20, grantOpen: true });
+    await login(openid);
+    await call(cloud(), 'reconcile', {}, { source: 'wx_trigger' }, now);
+    expect(balance(openid)).toBe(70);
+    expect((await orders()).find((o) => o.billNo === payBill)).toMatchObject({ refundReserved: 20, grantOpen: false });
+  });
+
   test('a partial refund needs its own idempotency key', async () => {
     const openid = await player(10);
     const paid = await call(cloud(), 'pay', { amt: 10 }, { openid });
