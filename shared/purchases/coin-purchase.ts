@@ -219,6 +219,14 @@ export function purchaseSettler(g: GrantDeps): PurchaseSettler {
           try {
             await startRefund(s, o);
           } catch (e) {
+            if (isMidasCloudError(e) && e.code === 'BILL_ALREADY_CONFIRMED') {
+              // Too old to refund: the cancel can no longer happen. Its share goes back, the grant
+              // stands, and an operator is told (the coins were never given back).
+              await giveUpUnwritten(s, o);
+              log({ event: 'purchase_flagged', orderId: o._id, billNo: o.billNo, reason: 'cancel_expired', productId: o.purchase.productId });
+              o = (await s.deps.ledger.get(o._id)) ?? o;
+              continue;
+            }
             log({ event: 'refund_not_made', orderId: o._id, billNo: o.billNo, code: isMidasCloudError(e) ? e.code : 'INTERNAL' });
             return (await s.deps.ledger.get(o._id)) ?? o;
           }
@@ -244,6 +252,21 @@ export function purchaseSettler(g: GrantDeps): PurchaseSettler {
       return o;
     },
   };
+}
+
+/**
+ * Gives back the shares of refunds that were reserved and never written, once the pay is too old
+ * to refund (nobody can write them any more), and flags the purchase for an operator.
+ */
+async function giveUpUnwritten(s: Session, o: Order): Promise<void> {
+  let coins = 0;
+  for (const [id, share] of Object.entries(o.refunds ?? {})) {
+    if (!share || (await s.deps.ledger.get(id))) continue;
+    if (await s.deps.ledger.releaseRefund(o._id, id, share)) coins += share;
+  }
+  if (coins === 0) return;
+  const flag = { reason: 'cancel_expired', at: s.now(), details: { productId: o.purchase!.productId, quantity: o.purchase!.quantity, coins } };
+  await s.deps.ledger.update(o._id, { states: ['COMPLETED'] }, {}, {}, { flags: flag });
 }
 
 /** A pay that definitely failed: nothing was granted, nothing is owed. */

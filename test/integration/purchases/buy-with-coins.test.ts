@@ -179,6 +179,25 @@ describe.each(['v1', 'v2'] as const)('with MIDAS_API=%s', (api) => {
   }
 
   if (api === 'v2') {
+    test('2.0: a cut-short cancel found only after the refund window closed is given up: the share goes back, the item stays, an operator is told', async () => {
+      const openid = await player(100);
+      const r = await buy(openid, { productId: 'gems_60', idempotencyKey: 'late-1' });
+      cloud().database.injectFault({ kind: 'refuse', collection: 'midas_orders', action: 'database.insertDocument' });
+      expect(await call(cloud(), 'cancelPay', { billNo: dataOf(r).billNo }, SCF)).toMatchObject({ ok: false, error: { code: 'LEDGER_UNAVAILABLE' } });
+      cloud().database.clearFaults();
+      // The reconciler runs 48 h later (its clock): the pay can no longer be refunded.
+      const late = { ...RECONCILE_NOW, EMULATOR_CLOCK_OFFSET_MS: String(48 * 3600_000) };
+      await call(cloud(), 'reconcile', {}, SCF, late);
+      const o = await order(dataOf(r).orderId);
+      expect(o).toMatchObject({ state: 'COMPLETED', grant: 'DELIVERED', grantOpen: false, refundReserved: 0 });
+      expect(o.flags).toEqual([expect.objectContaining({ reason: 'cancel_expired', details: expect.objectContaining({ coins: 50 }) })]);
+      expect(balance(openid)).toBe(50);
+      expect(await inventory(openid)).toEqual({ gems: 60 });
+      expect(cloud().wxa.journal.filter((j) => j.op === 'cancelpay' && j.body.pay_bill_no === dataOf(r).billNo)).toEqual([]);
+    });
+  }
+
+  if (api === 'v2') {
     test('2.0: a purchase refused for a lapsed login, repeated after the next login, is charged and granted once', async () => {
       const openid = await player(100);
       cloud().wxa.expireSession(openid);
