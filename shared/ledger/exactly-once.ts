@@ -290,8 +290,8 @@ async function giveBackApplied(s: Session, order: Order, result: NonNullable<Ord
  * 2.0, a pay that is not a coin purchase (a purchase's grant settles it, shared/purchases): writes
  * and sends every refund whose share was reserved and whose order was not written (a cancel cut
  * short between the two writes, or a policy `refund`), sends again one refused for a lapsed login
- * once the player has logged in, and clears `grantOpen` once every refund it read is COMPLETED
- * (unless another was reserved meanwhile). `write` false: only that last step. Returns the pay.
+ * once the player has logged in, and clears `grantOpen` once every refund it read is COMPLETED or
+ * EXPIRED (unless another was reserved meanwhile). `write` false: only that last step. Returns the pay.
  */
 export async function finishRefunds(s: Session, pay: Order, write = true): Promise<Order> {
   for (let round = 0; round < 3; round++) {
@@ -300,7 +300,8 @@ export async function finishRefunds(s: Session, pay: Order, write = true): Promi
     for (const [id, share] of Object.entries(pay.refunds ?? {})) {
       if (!share) continue;
       const refund = await s.deps.ledger.get(id);
-      if (refund?.state === 'COMPLETED') continue;
+      // Done, or EXPIRED (never confirmed within its bill's validity: logged for an operator).
+      if (refund?.state === 'COMPLETED' || refund?.state === 'EXPIRED') continue;
       // In flight: its end decides; the mark stays until every refund is done.
       if (refund && refund.state !== 'FAILED') return (await s.deps.ledger.get(pay._id)) ?? pay;
       if (!write) return pay; // (`write` false: only clear the mark when nothing is left to do)
@@ -323,7 +324,7 @@ export async function finishRefunds(s: Session, pay: Order, write = true): Promi
     }
     if (waiting) return (await s.deps.ledger.get(pay._id)) ?? pay;
     if (!changed) {
-      // Every refund reserved when `pay` was read is COMPLETED; a later one changes refundReserved.
+      // Every refund reserved when `pay` was read is done; a later one changes refundReserved.
       await s.deps.ledger.update(pay._id, { states: ['COMPLETED'], refundReserved: pay.refundReserved ?? 0 }, { grantOpen: false });
       return (await s.deps.ledger.get(pay._id)) ?? pay;
     }

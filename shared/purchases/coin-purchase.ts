@@ -94,7 +94,7 @@ export function asFulfilmentOrder(o: Order): ClientOrder {
   };
 }
 
-type RefundStanding = 'none' | 'open' | 'unwritten' | 'refunded';
+type RefundStanding = 'none' | 'open' | 'unwritten' | 'expired' | 'refunded';
 
 /**
  * 2.0: whether the pay's refunds (a coin purchase is refunded whole) are none, still open, done,
@@ -104,13 +104,16 @@ type RefundStanding = 'none' | 'open' | 'unwritten' | 'refunded';
 async function refundStanding(s: Session, pay: Order): Promise<RefundStanding> {
   if (!pay.refundReserved) return 'none';
   let done = 0;
+  let expired = false;
   for (const [id, share] of Object.entries(pay.refunds ?? {})) {
     if (!share) continue;
     const r = await s.deps.ledger.get(id);
     if (!r) return 'unwritten';
-    if (r.state !== 'COMPLETED') return 'open'; // in flight, or refused for a lapsed login (kept for a retry)
-    done += share;
+    if (r.state === 'EXPIRED') expired = true; // never confirmed within its bill's validity
+    else if (r.state !== 'COMPLETED') return 'open'; // in flight, or refused for a lapsed login (kept for a retry)
+    else done += share;
   }
+  if (expired) return 'expired';
   return done >= pay.amount ? 'refunded' : 'open';
 }
 
@@ -206,6 +209,14 @@ export function purchaseSettler(g: GrantDeps): PurchaseSettler {
           return (await s.deps.ledger.get(o._id)) ?? o;
         }
         const standing = o.api === 'v2' && o.state === 'COMPLETED' ? await refundStanding(s, o) : 'none';
+        if (standing === 'expired') {
+          // Whether the coins came back is not known: the grant stays as it is, an operator decides.
+          if (!o.grantOpen) return o; // flagged already
+          const flag = { reason: 'refund_expired', at: s.now(), details: { productId: o.purchase.productId, quantity: o.purchase.quantity, coins: o.amount } };
+          await s.deps.ledger.update(o._id, { states: ['COMPLETED'], refundReserved: o.refundReserved ?? 0, grants: [o.grant!] }, { grantOpen: false }, {}, { flags: flag });
+          log({ event: 'purchase_flagged', orderId: o._id, billNo: o.billNo, reason: flag.reason, productId: o.purchase.productId });
+          return (await s.deps.ledger.get(o._id)) ?? o;
+        }
         if (standing === 'open') {
           // A refund in flight settles the grant when it ends; one refused for a lapsed login is
           // sent again once the player has logged in (or given up when too old to send).

@@ -198,6 +198,24 @@ describe.each(['v1', 'v2'] as const)('with MIDAS_API=%s', (api) => {
   }
 
   if (api === 'v2') {
+    test('2.0: a cancel whose refund is still unknown after 47 h is flagged for an operator, and the purchase no longer waits for it', async () => {
+      const openid = await player(100);
+      const r = await buy(openid, { productId: 'gems_60', idempotencyKey: 'unknown-refund' });
+      cloud().injectFault({ op: 'cancelPay', fault: { kind: 'busy' }, times: 1000 });
+      await call(cloud(), 'cancelPay', { billNo: dataOf(r).billNo }, SCF, { MIDAS_TIME_BUDGET_MS: '400' });
+      await call(cloud(), 'reconcile', {}, SCF, { ...RECONCILE_NOW, EMULATOR_CLOCK_OFFSET_MS: String(48 * 3600_000) });
+      const o = await order(dataOf(r).orderId);
+      expect(o).toMatchObject({ state: 'COMPLETED', grantOpen: false });
+      expect(o.flags).toEqual([expect.objectContaining({ reason: 'refund_expired', details: expect.objectContaining({ coins: 50 }) })]);
+      expect(await inventory(openid)).toEqual({ gems: 60 });
+      // Looked at again (a repeat of the purchase, another run): flagged once.
+      await buy(openid, { productId: 'gems_60', idempotencyKey: 'unknown-refund' });
+      await call(cloud(), 'reconcile', {}, SCF, { ...RECONCILE_NOW, EMULATOR_CLOCK_OFFSET_MS: String(48 * 3600_000) });
+      expect((await order(dataOf(r).orderId)).flags).toHaveLength(1);
+    });
+  }
+
+  if (api === 'v2') {
     test('2.0: a purchase refused for a lapsed login, repeated after the next login, is charged and granted once', async () => {
       const openid = await player(100);
       cloud().wxa.expireSession(openid);

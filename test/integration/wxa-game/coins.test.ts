@@ -285,6 +285,18 @@ describe('refunds: each its own bill, partial, never more than the pay', () => {
     expect((await orders()).find((o) => o.billNo === payBill)).toMatchObject({ refundReserved: 20, grantOpen: false });
   });
 
+  test('a refund still unknown after 47 h ends EXPIRED for an operator, and the pay no longer waits for it', async () => {
+    const openid = await player(100);
+    const paid = await call(cloud(), 'pay', { amt: 50 }, { openid });
+    const payBill = billOf(paid);
+    cloud().injectFault({ op: 'cancelPay', fault: { kind: 'busy' }, times: 1000 });
+    expect(await call(cloud(), 'cancelPay', { billNo: payBill, amount: 20, idempotencyKey: 'old' }, { source: 'scf' }, { MIDAS_TIME_BUDGET_MS: '400' })).toMatchObject({ ok: true, data: { state: 'UNKNOWN' } });
+    const late = { MIDAS_RECONCILE_MIN_AGE_MS: '0', MIDAS_MAX_CLOCK_SKEW_MS: '0', EMULATOR_CLOCK_OFFSET_MS: String(48 * 3600_000) };
+    await call(cloud(), 'reconcile', {}, { source: 'wx_trigger' }, late);
+    expect((await orders()).filter((o) => o.refundOf && o.call.payBillNo === payBill).map((o) => o.state)).toEqual(['EXPIRED']);
+    expect((await orders()).find((o) => o.billNo === payBill)).toMatchObject({ refundReserved: 20, grantOpen: false });
+  });
+
   test('a partial refund needs its own idempotency key', async () => {
     const openid = await player(10);
     const paid = await call(cloud(), 'pay', { amt: 10 }, { openid });
