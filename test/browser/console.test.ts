@@ -117,6 +117,18 @@ describeInBrowser('the web console', () => {
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await page.locator('#function-answer').filter({ hasText: '"state": "COMPLETED"' }).waitFor();
     expect(cloud.backend.balance({ env: 'sandbox', openid })).toBe(240);
+    // A trusted cancel of the sword bought with coins: the coins go back, the sword cannot, and the
+    // ledger tells the operator what that means.
+    const coinOrder = ((await cloud.database.all('midas_orders')) as { billNo: string; purchase?: unknown; openid: string }[]).find((o) => o.purchase && o.openid === openid)!;
+    await page.getByLabel('function').selectOption('cancelPay');
+    await page.getByLabel('request').fill(JSON.stringify({ billNo: coinOrder.billNo }));
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.locator('#function-answer').filter({ hasText: '"state": "CANCELLED"' }).waitFor();
+    expect(cloud.backend.balance({ env: 'sandbox', openid })).toBe(300);
+    await page.getByRole('link', { name: 'Order ledger' }).click();
+    await coinRow.locator('.flag .hint').filter({ hasText: 'the coins went back and the item cannot be taken back' }).waitFor();
+    await page.getByRole('link', { name: 'Run a function' }).click();
+    await page.getByLabel('function').selectOption('present');
     // As a player it is refused, and the activity shows it as an error, after a reload too.
     await page.getByLabel('caller').selectOption('player');
     await page.getByLabel('request').fill(JSON.stringify({ toOpenid: openid, presentCounts: 50 }));

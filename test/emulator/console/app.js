@@ -27,7 +27,16 @@ const TEXT = {
     running: (fn) => `running ${fn}…`, done: ' done', failed: (m) => `failed: ${m}`, createFirst: 'create a player first', imported: 'local state imported', badJson: 'the request is not JSON',
     examined: (r) => `examined ${r.examined}; resolved ${(r.resolved ?? r.delivered ?? []).length}${r.expired ? `, expired ${r.expired.length}` : ''}${r.skipped?.length ? `; left for later ${r.skipped.length}` : ''}${r.waiting?.length ? `; waiting ${r.waiting.length}` : ''}`,
     youngHint: 'Orders younger than 60 s are left for a later run (they may still be in flight): tick "include orders younger than 60 s" to take them now.',
-    notRevocable: 'cannot be taken back: decide by hand (npm run orders -- flagged)',
+    flagHints: {
+      refund_not_revocable: 'WeChat refunded it and the item cannot be taken back: decide by hand (npm run orders -- flagged)',
+      cancel_not_revocable: 'the coins went back and the item cannot be taken back: decide by hand (npm run orders -- flagged)',
+      cancel_expired: 'the cancel came too late to send: the coins were not given back and the item stays; give the coins with present if the cancel still stands',
+      refund_expired: 'whether the refund went through is not known: check the player’s balance (getBalance) and make good with present if needed',
+      purchase_expired: 'whether the pay went through is not known: check the player’s balance, then grant or give the coins back by hand',
+      push_mismatch: 'the push does not match the order (player, product, price or environment): nothing was delivered; check it by hand',
+      refund_mismatch: 'the refund push does not match the order: nothing was taken back; check it by hand',
+      unknown_product: 'a mall item that is not in the catalogue: add it to the catalogue, or grant it by hand',
+    },
     curlV2: 'With MIDAS_API=v2 a player logs in first (a wx.login code, then the login function):',
   },
   zh: {
@@ -50,7 +59,16 @@ const TEXT = {
     running: (fn) => `正在运行 ${fn}…`, done: ' 完成', failed: (m) => `失败：${m}`, createFirst: '请先创建玩家', imported: '本地数据已导入', badJson: '请求不是 JSON',
     examined: (r) => `检查 ${r.examined}；处理 ${(r.resolved ?? r.delivered ?? []).length}${r.expired ? `，过期 ${r.expired.length}` : ''}${r.skipped?.length ? `；留待下次 ${r.skipped.length}` : ''}${r.waiting?.length ? `；等待 ${r.waiting.length}` : ''}`,
     youngHint: '60 秒内的新订单留给之后的运行（它们可能仍在处理中）：勾选“包括 60 秒内的新订单”即可立即处理。',
-    notRevocable: '无法收回：请人工处理（npm run orders -- flagged）',
+    flagHints: {
+      refund_not_revocable: '微信已退款，但道具无法收回：请人工处理（npm run orders -- flagged）',
+      cancel_not_revocable: '代币已退回，但道具无法收回：请人工处理（npm run orders -- flagged）',
+      cancel_expired: '撤销来得太晚，已无法发送：代币没有退回，道具保留；如仍需撤销，请用 present 补发代币',
+      refund_expired: '退款是否成功未知：请查看玩家余额（getBalance），需要时用 present 补发',
+      purchase_expired: '扣款是否成功未知：请查看玩家余额，再人工发放道具或退回代币',
+      push_mismatch: '推送与订单不符（玩家、商品、价格或环境）：没有发货，请人工核对',
+      refund_mismatch: '退款推送与订单不符：没有收回道具，请人工核对',
+      unknown_product: '商城道具不在商品目录中：请加入目录，或人工发放',
+    },
     curlV2: 'MIDAS_API=v2 时玩家需要先登录（wx.login 的 code，再调用 login 云函数）：',
   },
 };
@@ -135,7 +153,7 @@ for (const input of document.querySelectorAll('.table-filter')) input.addEventLi
 
 function flags(o) {
   return [...(o.flags ?? []), ...(o.flag ? [o.flag] : [])].map((f) =>
-    h('div', { class: 'flag', title: f.detail ?? '' }, `flagged: ${f.reason}`, f.reason === 'refund_not_revocable' ? h('div', { class: 'hint' }, t('notRevocable')) : null));
+    h('div', { class: 'flag', title: f.detail ?? '' }, `flagged: ${f.reason}`, t('flagHints')[f.reason] ? h('div', { class: 'hint' }, t('flagHints')[f.reason]) : null));
 }
 
 function render(s) {
