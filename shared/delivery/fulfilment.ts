@@ -394,6 +394,14 @@ export async function handlePush(push: Push, deps: DeliveryDeps): Promise<PushRe
   }
   const outTradeNo = String(p.OutTradeNo);
   let order = await getClientOrder(deps, outTradeNo);
+  if (!order && env !== deps.config.midas.env) {
+    // One push URL serves the mini-game's sandbox and production. A sandbox push at a production
+    // deployment is another deployment's test: acknowledged, nothing recorded (environments never
+    // meet). A production push at a sandbox deployment is real money sent to the wrong place: it
+    // is never acknowledged away (below: retried, or a mall order flagged), and the log says why.
+    log({ event: 'push_other_environment', pushEvent: push.event, env, outTradeNo, ...(env === 'production' && { why: 'a production push reached a sandbox deployment: route the message push to the production environment' }) });
+    if (env === 'sandbox') return SUCCESS;
+  }
   if (!order) {
     const goods = p.GoodsInfo as Record<string, unknown> | undefined;
     const fromMall = kind === 'item' && (outTradeNo.startsWith('_') || goods?.OrderSource === 2 || goods?.OrderSource === 3);

@@ -201,6 +201,27 @@ describe('other events', () => {
     }
   });
 
+  test('pushes of the other environment: a sandbox one at a production deployment is acknowledged and records nothing; a production one at a sandbox deployment is never acknowledged away', async () => {
+    // One push URL serves a mini-game's sandbox and production.
+    const openid = newOpenid();
+    const atProduction = async (envelope: unknown) => {
+      const r = await cloud().invoke('paymentNotify', envelope, PUSH, { MIDAS_ENV: 'production' });
+      return r.result as { ErrCode: number; ErrMsg: string };
+    };
+    const otn = `mtTest${Math.floor(Math.random() * 1e9)}`;
+    expect(await atProduction(cloud().pushes.envelope('minigame_game_pay_goods_deliver_notify', itemPayload(openid, otn)))).toEqual({ ErrCode: 0, ErrMsg: 'Success' });
+    const mallOtn = `_mallTest${Math.floor(Math.random() * 1e9)}`;
+    const mall = itemPayload(openid, mallOtn, 'gems_60');
+    mall.GoodsInfo.OrderSource = 2;
+    expect(await atProduction(cloud().pushes.envelope('minigame_h5_goods_deliver_notify', mall))).toEqual({ ErrCode: 0, ErrMsg: 'Success' });
+    expect(await order(otn)).toBeUndefined();
+    expect(await order(mallOtn)).toBeUndefined();
+    expect(await inventory(openid, 'production')).toEqual({});
+    // Production's push at this sandbox deployment: sent again by WeChat, never dropped.
+    const prodOtn = `mtProd${Math.floor(Math.random() * 1e9)}`;
+    expect(await push(cloud().pushes.envelope('minigame_game_pay_goods_deliver_notify', { ...itemPayload(openid, prodOtn), Env: 0 }))).toMatchObject({ ErrCode: 99999 });
+  });
+
   test('recharge-center coins are acknowledged', async () => {
     const raw = { OpenId: newOpenid(), OutTradeNo: '_rc1', Env: 1, CoinInfo: { ActualPrice: 600, BuyQuantity: 60, OrigPrice: 600 } };
     expect(await push(cloud().pushes.envelope('minigame_recharge_center_coin_deliver_completed', raw))).toEqual({ ErrCode: 0, ErrMsg: 'Success' });
