@@ -678,9 +678,8 @@ export async function startRefund(s: Session, pay: Order, amount?: number, key?:
     if (left <= 0) throw err('BILL_ALREADY_CANCELLED', 'the payment was refunded in full already');
     if (share > left) throw err('REFUND_EXCEEDS_PAYMENT', `only ${left} of the ${cur.amount} coins of this payment are left to refund`, 'amount');
     await deps.api.prepare?.('refund', pay.openid);
-    // A coin purchase's grant no longer matches once a refund may be sent (the reconciler looks).
-    if (cur.purchase && !cur.grantOpen) await deps.ledger.update(pay._id, { states: ['COMPLETED'] }, { grantOpen: true });
-    // The reservation also sets `grantOpen`: the reconciler looks at the pay until its refunds are written.
+    // The reservation sets `grantOpen` in the same write: the reconciler looks at the pay until its
+    // refunds are done (a coin purchase's grant no longer matches once a refund may be sent).
     if (await deps.ledger.reserveRefund(pay._id, reserved, id, share)) break;
     if (tries >= 5) throw new MidasCloudError('LEDGER_UNAVAILABLE', 'the payment is being refunded by another request; try again', { outcome: 'not_applied' });
   }
